@@ -1,0 +1,171 @@
+/* kiln convert: any supported profile to .kiln (default) or folded stacks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "kiln/export.h"
+#include "kiln/kfile.h"
+
+enum { OPT_TO = 256, OPT_FROM, OPT_TYPE, OPT_STRICT, OPT_EVENT, OPT_NO_COMM };
+
+static const cli_option convert_options[] = {
+    {"output", 'o', "FILE", "write here ('-' = standard output; default: standard output)"},
+    {"to", OPT_TO, "FMT",
+     "output format: kiln or folded (default: folded when FILE ends in .folded, else kiln)"},
+    {"from", OPT_FROM, "FMT", "input format: prof, perf, folded or kiln (default: sniffed)"},
+    {"type", OPT_TYPE, "SAMPLETYPE",
+     "sample type the folded counts use, by name or index (default: the first, e.g. the perf "
+     "period)"},
+    {"strict", OPT_STRICT, NULL, "treat damaged input (ignored lines, torn tail) as an error"},
+    {"event", OPT_EVENT, "EVENT",
+     "perf script: keep only samples of EVENT, e.g. cpu-clock (default: the first event seen)"},
+    {"no-comm", OPT_NO_COMM, NULL, "perf script: do not put the process name at the root"},
+    {0, 0, 0, 0}};
+
+static const cli_command convert_cmd = {
+    "convert", "[options] IN",
+    "Reads a profile in any supported format (IN may be '-' for standard input) and writes it as\n"
+    "kiln's compact binary .kiln, or as folded stacks (\"a;b;c 42\") for flamegraph.pl and\n"
+    "friends. Outputs are written atomically: a failed run leaves no partial file. A binary .kiln\n"
+    "is not written to a terminal.",
+    convert_options};
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/* Prints a library warning; bytes from the input are shown escaped. */
+static void put_escaped(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            fprintf(stderr, "\\x%02x", c);
+        else
+            fputc(c, stderr);
+    }
+}
+
+static void convert_warn(void *ctx, const char *msg)
+{
+    const char *file = ctx;
+    fputs("kiln: '", stderr);
+    put_escaped(strcmp(file, "-") == 0 ? "<stdin>" : file);
+    fputs("': warning: ", stderr);
+    put_escaped(msg);
+    fputc('\n', stderr);
+}
+
+/* cli_load_profile with the perf options (which it has no parameters for). */
+static int load_with_perf_opts(const char *path, const char *from, int strict, const char *event,
+                               int no_comm, kiln_profile **out)
+{
+    kiln_import_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.format = from;
+    opts.strict = strict;
+    opts.warn = convert_warn;
+    opts.warn_ctx = (void *)path;
+    opts.perf_event = event;
+    opts.perf_no_comm = no_comm;
+    kiln_error err;
+    kiln_error_clear(&err);
+    kiln_status st = kiln_import_path(path, &opts, out, &err);
+    return st == KILN_OK ? 0 : cli_fail(path, &err);
+}
+
+static int resolve_type(const kiln_profile *p, const char *spec)
+{
+    if (!spec)
+        return 0;
+    int t = kiln_profile_sample_type_find(p, spec);
+    if (t >= 0)
+        return t;
+    char *end;
+    long v = strtol(spec, &end, 10);
+    if (*spec && !*end && v >= 0 && v < kiln_profile_sample_type_count(p))
+        return (int)v;
+    return -1;
+}
+
+int cmd_convert(int argc, char **argv);
+
+int cmd_convert(int argc, char **argv)
+{
+    const char *output = "-", *to = NULL, *from = NULL, *type = NULL, *event = NULL;
+    int strict = 0, no_comm = 0;
+    cli_parser ps;
+    cli_parser_init(&ps, &convert_cmd, argc, argv);
+    const char *arg;
+    int c;
+    while ((c = cli_parser_next(&ps, &arg)) != -1) {
+        switch (c) {
+        case 'o': output = arg; break;
+        case OPT_TO: to = arg; break;
+        case OPT_FROM: from = arg; break;
+        case OPT_TYPE: type = arg; break;
+        case OPT_STRICT: strict = 1; break;
+        case OPT_EVENT: event = arg; break;
+        case OPT_NO_COMM: no_comm = 1; break;
+        default: cli_parser_release(&ps); return KILN_EXIT_USAGE;
+        }
+    }
+    int first = cli_optind();
+    cli_parser_release(&ps);
+    if (argc - first != 1)
+        return cli_usage_error(&convert_cmd, "convert needs exactly one input (see kiln convert -h)");
+    const char *input = argv[first];
+    if (!to)
+        to = ends_with(output, ".folded") ? "folded" : "kiln";
+    int folded = strcmp(to, "folded") == 0;
+    if (!folded && strcmp(to, "kiln") != 0)
+        return cli_usage_error(&convert_cmd, "--to: unknown output format '%s' (kiln, folded)", to);
+    if (!folded && strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        return cli_usage_error(&convert_cmd,
+                               "refusing to write binary .kiln to a terminal; use -o FILE or --to folded");
+
+    kiln_profile *p = NULL;
+    int rc = event || no_comm ? load_with_perf_opts(input, from, strict, event, no_comm, &p)
+                              : cli_load_profile(input, from, strict, &p);
+    if (rc)
+        return rc;
+    int t = resolve_type(p, type);
+    if (t < 0) {
+        char names[512] = "";
+        size_t used = 0;
+        for (int i = 0; i < kiln_profile_sample_type_count(p) && used < sizeof names; i++) {
+            int k = snprintf(names + used, sizeof names - used, "%s%d=%s", i ? ", " : "", i,
+                             kiln_profile_sample_type_name(p, i));
+            used += k > 0 ? (size_t)k : 0;
+        }
+        for (char *q = names; *q; q++) /* names come from the input: keep them inert */
+            if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                *q = '?';
+        cli_error("'%s': no sample type '%s' (it has: %s)", input, type, names);
+        kiln_profile_free(p);
+        return KILN_EXIT_USAGE;
+    }
+
+    kiln_error err;
+    kiln_error_clear(&err);
+    kiln_outfile of;
+    kiln_status st = kiln_outfile_open(&of, output, &err);
+    if (st != KILN_OK) {
+        kiln_profile_free(p);
+        return cli_fail(output, &err);
+    }
+    st = folded ? kiln_export_folded(p, t, &of.sink, &err) : kiln_kfile_write(p, &of.sink, &err);
+    kiln_profile_free(p);
+    if (st != KILN_OK) {
+        kiln_outfile_abort(&of);
+        return cli_fail(output, &err);
+    }
+    st = kiln_outfile_commit(&of, &err);
+    if (st != KILN_OK)
+        return cli_fail(output, &err);
+    return KILN_EXIT_OK;
+}
