@@ -137,7 +137,8 @@ int cli_exit_code(kiln_status st)
     case KILN_ERR_LIMIT:
     case KILN_ERR_FORMAT: return KILN_EXIT_DATA;
     case KILN_ERR_READ: return KILN_EXIT_NOINPUT;
-    case KILN_ERR_WRITE: return KILN_EXIT_CANTCREAT;
+    case KILN_ERR_CREATE: return KILN_EXIT_CANTCREAT;
+    case KILN_ERR_WRITE: return KILN_EXIT_IOERR;
     case KILN_ERR_NOMEM:
     case KILN_ERR_INTERNAL: return KILN_EXIT_INTERNAL;
     }

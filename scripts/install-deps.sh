@@ -13,7 +13,7 @@ libpango1.0-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libjansson-dev
 libdw-dev libelf-dev libgraphviz-dev python3 fonts-dejavu-core"
 
 test_pkgs="clang-14 libclang-rt-14-dev linux-perf xz-utils valgrind
-python3-pytest-benchmark cmark-gfm"
+python3-pytest-benchmark python3-scipy cmark-gfm chromium nodejs graphviz time"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"

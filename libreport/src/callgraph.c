@@ -168,8 +168,8 @@ kiln_status ki_profile_derive_graph(kiln_profile *p, kiln_error *err)
             st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory deriving the call graph");
             break;
         }
-        double self = p->ntypes ? p->self[(size_t)n * KILN_MAX_SAMPLE_TYPES + t] : 0;
-        double total = p->ntypes ? p->total[(size_t)n * KILN_MAX_SAMPLE_TYPES + t] : 0;
+        double self = p->ntypes ? p->self[(size_t)n * p->stride + t] : 0;
+        double total = p->ntypes ? p->total[(size_t)n * p->stride + t] : 0;
         int64_t calls = p->calls ? (int64_t)p->calls[n] : 0;
         kiln_func *fn = &p->funcs[f];
         fn->self += self;

@@ -126,7 +126,7 @@ kiln_status kiln_outfile_open(kiln_outfile *of, const char *path, kiln_error *er
         free(of->tmp_path);
         of->tmp_path = NULL;
         kiln_outfile_abort(of);
-        return kiln_error_set(err, KILN_ERR_WRITE, "cannot create: %s", strerror(e));
+        return kiln_error_set(err, KILN_ERR_CREATE, "cannot create: %s", strerror(e));
     }
     of->fp = fdopen(fd, "wb");
     if (!of->fp) {

@@ -52,6 +52,7 @@ kiln_profile *kiln_profile_new(void)
     ki_map_init(&p->frame_map);
     ki_map_init(&p->node_map);
     ki_map_init(&p->edge_map);
+    p->stride = KILN_MAX_SAMPLE_TYPES;
     if (kiln_profile_intern(p, "", 0) != 0 || add_root(p) < 0) {
         kiln_profile_free(p);
         return NULL;
@@ -309,10 +310,17 @@ int kiln_profile_sample_type_find(const kiln_profile *p, const char *name)
 
 /* ---- tree --------------------------------------------------------------------- */
 
-/* Node values are laid out with a stride of KILN_MAX_SAMPLE_TYPES so that
- * adding a sample type never relayouts (types are fixed before the first
- * value, but the root exists from the start). */
-#define STRIDE KILN_MAX_SAMPLE_TYPES
+/* Node values are laid out with a stride of the number of sample types.
+ * Types are fixed before the first node below the root is made (adding one
+ * later is refused), so the stride is settled then, when only the root's
+ * values need moving; until then the root uses KILN_MAX_SAMPLE_TYPES slots. */
+#define STRIDE (p->stride)
+
+static void settle_stride(kiln_profile *p)
+{
+    /* the root is node 0: its values start at offset 0 in either layout */
+    p->stride = p->ntypes > 0 ? (uint32_t)p->ntypes : 1;
+}
 
 static int node_reserve(kiln_profile *p, uint32_t need)
 {
@@ -346,6 +354,8 @@ static int node_reserve(kiln_profile *p, uint32_t need)
 
 static uint32_t node_new(kiln_profile *p, uint32_t parent, uint32_t frame)
 {
+    if (p->nnodes == 1 && p->stride == KILN_MAX_SAMPLE_TYPES)
+        settle_stride(p);
     if (p->nnodes >= KILN_MAX_NODES || node_reserve(p, p->nnodes + 1) < 0)
         return KILN_NONE;
     uint32_t id = p->nnodes++;
@@ -506,6 +516,7 @@ void ki_profile_clear_tree(kiln_profile *p)
     ki_map_release(&p->node_map);
     ki_map_init(&p->node_map);
     p->nnodes = 0;
+    p->stride = KILN_MAX_SAMPLE_TYPES;
     add_root(p);
     free(p->total);
     p->total = NULL;

@@ -33,7 +33,7 @@ struct kiln_profile {
     double *total;   /* computed by finish */
     uint64_t *calls; /* NULL until a call count is added */
     uint32_t nnodes, cap_nodes;
-    int ntypes_alloc; /* values per node the arrays were laid out for */
+    uint32_t stride;  /* values per node in self/total (see profile.c) */
     ki_map node_map;
 
     /* call graph */

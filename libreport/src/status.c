@@ -16,6 +16,7 @@ const char *kiln_strerror(kiln_status st)
     case KILN_ERR_NOMEM: return "out of memory";
     case KILN_ERR_INTERNAL: return "internal error";
     case KILN_ERR_FORMAT: return "unrecognised input format";
+    case KILN_ERR_CREATE: return "cannot create output";
     }
     return "unknown status";
 }

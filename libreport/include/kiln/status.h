@@ -23,10 +23,11 @@ typedef enum kiln_status {
     KILN_ERR_DATA = 2,        /* malformed or unsupported input */
     KILN_ERR_LIMIT = 3,       /* input exceeds a documented cap */
     KILN_ERR_READ = 4,        /* input could not be opened or read */
-    KILN_ERR_WRITE = 5,       /* output could not be created or written */
+    KILN_ERR_WRITE = 5,       /* output could not be written (full disk, closed pipe) */
     KILN_ERR_NOMEM = 6,       /* out of memory */
     KILN_ERR_INTERNAL = 7,    /* a broken invariant: a bug in kiln */
-    KILN_ERR_FORMAT = 8       /* input format not recognised */
+    KILN_ERR_FORMAT = 8,      /* input format not recognised */
+    KILN_ERR_CREATE = 9       /* an output could not be created */
 } kiln_status;
 
 /* A static English description of a status ("malformed input"). */
