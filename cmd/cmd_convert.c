@@ -38,60 +38,6 @@ static int ends_with(const char *s, const char *suf)
     return n >= k && strcmp(s + n - k, suf) == 0;
 }
 
-/* Prints a library warning; bytes from the input are shown escaped. */
-static void put_escaped(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f)
-            fprintf(stderr, "\\x%02x", c);
-        else
-            fputc(c, stderr);
-    }
-}
-
-static void convert_warn(void *ctx, const char *msg)
-{
-    const char *file = ctx;
-    fputs("kiln: '", stderr);
-    put_escaped(strcmp(file, "-") == 0 ? "<stdin>" : file);
-    fputs("': warning: ", stderr);
-    put_escaped(msg);
-    fputc('\n', stderr);
-}
-
-/* cli_load_profile with the perf options (which it has no parameters for). */
-static int load_with_perf_opts(const char *path, const char *from, int strict, const char *event,
-                               int no_comm, kiln_profile **out)
-{
-    kiln_import_opts opts;
-    memset(&opts, 0, sizeof opts);
-    opts.format = from;
-    opts.strict = strict;
-    opts.warn = convert_warn;
-    opts.warn_ctx = (void *)path;
-    opts.perf_event = event;
-    opts.perf_no_comm = no_comm;
-    kiln_error err;
-    kiln_error_clear(&err);
-    kiln_status st = kiln_import_path(path, &opts, out, &err);
-    return st == KILN_OK ? 0 : cli_fail(path, &err);
-}
-
-static int resolve_type(const kiln_profile *p, const char *spec)
-{
-    if (!spec)
-        return 0;
-    int t = kiln_profile_sample_type_find(p, spec);
-    if (t >= 0)
-        return t;
-    char *end;
-    long v = strtol(spec, &end, 10);
-    if (*spec && !*end && v >= 0 && v < kiln_profile_sample_type_count(p))
-        return (int)v;
-    return -1;
-}
-
 int cmd_convert(int argc, char **argv);
 
 int cmd_convert(int argc, char **argv)
@@ -129,11 +75,16 @@ int cmd_convert(int argc, char **argv)
                                "refusing to write binary .kiln to a terminal; use -o FILE or --to folded");
 
     kiln_profile *p = NULL;
-    int rc = event || no_comm ? load_with_perf_opts(input, from, strict, event, no_comm, &p)
-                              : cli_load_profile(input, from, strict, &p);
+    kiln_import_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.format = from;
+    opts.strict = strict;
+    opts.perf_event = event;
+    opts.perf_no_comm = no_comm;
+    int rc = cli_load_profile_opts(input, &opts, &p);
     if (rc)
         return rc;
-    int t = resolve_type(p, type);
+    int t = cli_sample_type(p, type);
     if (t < 0) {
         char names[512] = "";
         size_t used = 0;

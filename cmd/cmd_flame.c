@@ -35,20 +35,6 @@ static const cli_command flame_cmd = {
     "requests. (A time-ordered flame chart is not available: profiles keep no timestamps.)",
     flame_options};
 
-static int resolve_type(const kiln_profile *p, const char *spec)
-{
-    if (!spec)
-        return 0;
-    int t = kiln_profile_sample_type_find(p, spec);
-    if (t >= 0)
-        return t;
-    char *end;
-    long v = strtol(spec, &end, 10);
-    if (*spec && !*end && v >= 0 && v < kiln_profile_sample_type_count(p))
-        return (int)v;
-    return -1;
-}
-
 typedef kiln_status (*render_fn)(const kiln_profile *, const kiln_flame_opts *, kiln_sink *,
                                  kiln_error *);
 
@@ -133,7 +119,7 @@ int cmd_flame(int argc, char **argv)
     if (rc)
         goto out;
 
-    int t = resolve_type(in[nin - 1], type);
+    int t = cli_sample_type(in[nin - 1], type);
     if (t < 0) {
         cli_error("'%s': no sample type '%s'", argv[first + nin - 1], type);
         rc = KILN_EXIT_USAGE;

@@ -186,17 +186,13 @@ static void progress_cb(void *ctx, uint64_t done)
     fprintf(stderr, "\rkiln: read %llu MiB", (unsigned long long)(done >> 20));
 }
 
-int cli_load_profile(const char *path, const char *format, int strict, kiln_profile **out)
+int cli_load_profile_opts(const char *path, const kiln_import_opts *given, kiln_profile **out)
 {
-    kiln_import_opts opts;
-    memset(&opts, 0, sizeof opts);
-    opts.format = format;
-    opts.strict = strict;
+    kiln_import_opts opts = *given;
     opts.warn = warn_cb;
     opts.warn_ctx = (void *)path;
     int progress = cli_progress_enabled();
-    if (progress)
-        opts.progress = progress_cb;
+    opts.progress = progress ? progress_cb : NULL;
     kiln_error err;
     kiln_status st = kiln_import_path(path, &opts, out, &err);
     if (progress)
@@ -204,6 +200,29 @@ int cli_load_profile(const char *path, const char *format, int strict, kiln_prof
     if (st != KILN_OK)
         return cli_fail(path, &err);
     return 0;
+}
+
+int cli_load_profile(const char *path, const char *format, int strict, kiln_profile **out)
+{
+    kiln_import_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.format = format;
+    opts.strict = strict;
+    return cli_load_profile_opts(path, &opts, out);
+}
+
+int cli_sample_type(const kiln_profile *p, const char *spec)
+{
+    if (!spec)
+        return 0;
+    int t = kiln_profile_sample_type_find(p, spec);
+    if (t >= 0)
+        return t;
+    char *end;
+    long v = strtol(spec, &end, 10);
+    if (*spec && !*end && v >= 0 && v < kiln_profile_sample_type_count(p))
+        return (int)v;
+    return -1;
 }
 
 long long cli_parse_count(const cli_command *cmd, const char *opt, const char *value)

@@ -73,6 +73,13 @@ int cli_exit_code(kiln_status st);
  * "kiln: '<file>': warning: ...". Returns 0 with *out set, or an exit code
  * after printing the error. */
 int cli_load_profile(const char *path, const char *format, int strict, kiln_profile **out);
+/* The same with every import option (perf event, no comm...); the warning
+ * and progress handlers in opts are replaced by the CLI's. */
+int cli_load_profile_opts(const char *path, const kiln_import_opts *opts, kiln_profile **out);
+
+/* A --type value: a sample type's name or its index; NULL gives 0. Returns
+ * -1 when the profile has no such type. */
+int cli_sample_type(const kiln_profile *p, const char *spec);
 
 /* Quiet mode and whether progress may be drawn (stderr is a terminal, not
  * --quiet, CI unset). */
