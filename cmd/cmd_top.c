@@ -80,7 +80,12 @@ int cmd_top(int argc, char **argv)
     struct stat sb;
     int have_stat = strcmp(input, "-") != 0 && stat(input, &sb) == 0;
     kiln_profile *p = NULL;
-    int rc = cli_load_profile(input, from, strict, &p);
+    kiln_import_opts io;
+    memset(&io, 0, sizeof io);
+    io.format = from;
+    io.strict = strict;
+    io.graph_only = 1; /* top reads the call graph only */
+    int rc = cli_load_profile_opts(input, &io, &p);
     if (rc)
         return rc;
 

@@ -127,6 +127,11 @@ int kiln_profile_tree_approximate(const kiln_profile *p)
     return p->tree_approx;
 }
 
+void kiln_profile_set_rebuild_tree(kiln_profile *p, int on)
+{
+    p->no_tree_rebuild = !on;
+}
+
 void ki_profile_clear_graph(kiln_profile *p)
 {
     p->nfuncs = 0;

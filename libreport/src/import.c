@@ -103,8 +103,10 @@ static kiln_status run(ki_reader *r, const kiln_import_opts *opts, kiln_profile 
     kiln_status st = im->import(r, opts, p, err);
     if (st == KILN_OK && !kiln_profile_meta_get(p, KILN_META_FORMAT))
         st = kiln_profile_meta_set(p, KILN_META_FORMAT, im->name);
-    if (st == KILN_OK)
+    if (st == KILN_OK) {
+        kiln_profile_set_rebuild_tree(p, !opts->graph_only);
         st = kiln_profile_finish(p, err);
+    }
     if (st != KILN_OK) {
         if (err && err->status == KILN_OK)
             kiln_error_set(err, st, "%s", kiln_strerror(st));

@@ -655,7 +655,7 @@ const kiln_mapping *kiln_profile_mapping_at(const kiln_profile *p, uint32_t i)
 kiln_status kiln_profile_finish(kiln_profile *p, kiln_error *err)
 {
     kiln_status st;
-    if (p->graph_given && (p->nnodes <= 1 || p->tree_from_graph)) {
+    if (p->graph_given && !p->no_tree_rebuild && (p->nnodes <= 1 || p->tree_from_graph)) {
         if (p->tree_from_graph)
             ki_profile_clear_tree(p);
         st = ki_profile_tree_from_graph(p, err);

@@ -49,6 +49,7 @@ struct kiln_profile {
     int graph_type;
     int tree_approx;
     int tree_from_graph; /* the current tree was built by graph_tree.c */
+    int no_tree_rebuild; /* kiln_profile_set_rebuild_tree(p, 0) */
 
     /* metadata */
     char **meta_key, **meta_val;

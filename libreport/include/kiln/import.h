@@ -25,6 +25,8 @@ typedef struct kiln_import_opts {
     int strict;             /* turn warnings about damaged data into errors */
     const char *perf_event; /* perf script: keep only this event (default: the first seen) */
     int perf_no_comm;       /* perf script: do not add the process name as root frame */
+    int graph_only;         /* the caller reads only the call graph: do not rebuild an
+                               approximate tree from a given graph (cProfile) */
     /* Progress for long inputs: called now and then with bytes consumed. */
     void (*progress)(void *ctx, uint64_t bytes_done);
     void *progress_ctx;

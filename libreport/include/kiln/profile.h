@@ -212,6 +212,10 @@ int kiln_profile_graph_given(const kiln_profile *p);
 void kiln_profile_set_graph_given(kiln_profile *p, int given);
 /* 1 when the tree was reconstructed from a call graph and is approximate. */
 int kiln_profile_tree_approximate(const kiln_profile *p);
+/* Whether kiln_profile_finish reconstructs that approximate tree when the
+ * graph is given and the tree empty (default 1). Consumers that read only
+ * the call graph (kiln top) turn it off and save the time and memory. */
+void kiln_profile_set_rebuild_tree(kiln_profile *p, int on);
 
 /* ---- metadata ----------------------------------------------------------- */
 
