@@ -390,9 +390,10 @@
         ctx.fillRect(px, y, gw, ROW - 1);
         const mk = f >= 0 ? frames.mark[f] : 0;
         if (mk && gw > 3) {
-          // Analysis marks: a band along the frame's lower edge.
+          // Analysis marks: a band along the frame's lower edge, kept below
+          // the label so underscores in names stay visible.
           ctx.fillStyle = mk & 1 ? '#7a0019' : '#17408b';
-          ctx.fillRect(px, y + ROW - 4, gw, 3);
+          ctx.fillRect(px, y + ROW - 3, gw, 2);
         }
         if (i === sel || i === this.hover) {
           ctx.strokeStyle = i === sel ? '#111' : '#444';
@@ -404,7 +405,7 @@
           const fit = Math.floor((gw - 6) / cw);
           const label = name.length > fit ? name.slice(0, fit - 1) + '\u2026' : name;
           ctx.fillStyle = '#000';
-          ctx.fillText(label, px + 3, y + ROW / 2);
+          ctx.fillText(label, px + 3, y + ROW / 2 - 1);
         }
         ctx.globalAlpha = 1;
         drawn++;
