@@ -132,7 +132,12 @@ int cmd_callgraph(int argc, char **argv)
     opts.title = title;
 
     kiln_profile *p = NULL;
-    int rc = cli_load_profile(input, from, strict, &p);
+    kiln_import_opts io;
+    memset(&io, 0, sizeof io);
+    io.format = from;
+    io.strict = strict;
+    io.graph_only = 1; /* the call graph needs no reconstructed tree */
+    int rc = cli_load_profile_opts(input, &io, &p);
     if (rc) {
         free(owned_output);
         free(auto_title);

@@ -48,7 +48,8 @@ typedef struct kiln_outfile {
 /* Open "path" ("-" = stdout) for writing. On failure fills err (status
  * KILN_ERR_WRITE, message naming the path) and leaves nothing behind. */
 kiln_status kiln_outfile_open(kiln_outfile *of, const char *path, kiln_error *err);
-/* Flush, fsync and rename into place (or flush stdout). Any earlier write
+/* Flush and rename into place (or flush stdout); fsync first when the
+ * environment sets KILN_FSYNC=1. Any earlier write
  * error, a full disk included, is reported here and the temp file removed.
  * Releases everything whatever the outcome. */
 kiln_status kiln_outfile_commit(kiln_outfile *of, kiln_error *err);
