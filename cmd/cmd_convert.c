@@ -1,4 +1,5 @@
-/* kiln convert: any supported profile to .kiln (default) or folded stacks. */
+/* kiln convert: any supported profile to .kiln (default), folded stacks,
+ * speedscope JSON, pprof or callgrind. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,10 @@ enum { OPT_TO = 256, OPT_FROM, OPT_TYPE, OPT_STRICT, OPT_EVENT, OPT_NO_COMM };
 static const cli_option convert_options[] = {
     {"output", 'o', "FILE", "write here ('-' = standard output; default: standard output)"},
     {"to", OPT_TO, "FMT",
-     "output format: kiln or folded (default: folded when FILE ends in .folded, else kiln)"},
-    {"from", OPT_FROM, "FMT", "input format: prof, perf, folded or kiln (default: sniffed)"},
+     "output format: kiln, folded, speedscope, pprof or callgrind (default: from FILE's ending: "
+     ".folded, .speedscope.json, .pb.gz/.pprof, callgrind.out*; else kiln)"},
+    {"from", OPT_FROM, "FMT",
+     "input format: prof, perf, folded, kiln, pprof or speedscope (default: sniffed)"},
     {"type", OPT_TYPE, "SAMPLETYPE",
      "sample type the folded counts use, by name or index (default: the first, e.g. the perf "
      "period)"},
@@ -27,15 +30,36 @@ static const cli_option convert_options[] = {
 static const cli_command convert_cmd = {
     "convert", "[options] IN",
     "Reads a profile in any supported format (IN may be '-' for standard input) and writes it as\n"
-    "kiln's compact binary .kiln, or as folded stacks (\"a;b;c 42\") for flamegraph.pl and\n"
-    "friends. Outputs are written atomically: a failed run leaves no partial file. A binary .kiln\n"
-    "is not written to a terminal.",
+    "kiln's compact binary .kiln, as folded stacks (\"a;b;c 42\") for flamegraph.pl and friends,\n"
+    "as speedscope JSON, as gzipped pprof protobuf (go tool pprof, Pyroscope, Parca), or in\n"
+    "callgrind's format (KCachegrind, callgrind_annotate). pprof and callgrind carry integers:\n"
+    "seconds are written as nanoseconds. Outputs are written atomically: a failed run leaves no\n"
+    "partial file. Binary outputs (.kiln, pprof) are not written to a terminal.",
     convert_options};
 
 static int ends_with(const char *s, const char *suf)
 {
     size_t n = strlen(s), k = strlen(suf);
     return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+enum { TO_KILN, TO_FOLDED, TO_SPEEDSCOPE, TO_PPROF, TO_CALLGRIND };
+
+static const char *const to_names[] = {"kiln", "folded", "speedscope", "pprof", "callgrind", NULL};
+
+static const char *default_to(const char *output)
+{
+    const char *base = strrchr(output, '/');
+    base = base ? base + 1 : output;
+    if (ends_with(output, ".folded"))
+        return "folded";
+    if (ends_with(output, ".speedscope.json") || ends_with(output, ".speedscope"))
+        return "speedscope";
+    if (ends_with(output, ".pb.gz") || ends_with(output, ".pprof"))
+        return "pprof";
+    if (strncmp(base, "callgrind.out", 13) == 0 || ends_with(output, ".callgrind"))
+        return "callgrind";
+    return "kiln";
 }
 
 int cmd_convert(int argc, char **argv);
@@ -66,13 +90,19 @@ int cmd_convert(int argc, char **argv)
         return cli_usage_error(&convert_cmd, "convert needs exactly one input (see kiln convert -h)");
     const char *input = argv[first];
     if (!to)
-        to = ends_with(output, ".folded") ? "folded" : "kiln";
-    int folded = strcmp(to, "folded") == 0;
-    if (!folded && strcmp(to, "kiln") != 0)
-        return cli_usage_error(&convert_cmd, "--to: unknown output format '%s' (kiln, folded)", to);
-    if (!folded && strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        to = default_to(output);
+    int kind = -1;
+    for (int i = 0; to_names[i]; i++)
+        if (strcmp(to, to_names[i]) == 0)
+            kind = i;
+    if (kind < 0)
         return cli_usage_error(&convert_cmd,
-                               "refusing to write binary .kiln to a terminal; use -o FILE or --to folded");
+                               "--to: unknown output format '%s' (kiln, folded, speedscope, pprof, callgrind)",
+                               to);
+    int binary = kind == TO_KILN || kind == TO_PPROF;
+    if (binary && strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        return cli_usage_error(&convert_cmd,
+                               "refusing to write binary %s to a terminal; use -o FILE or --to folded", to);
 
     kiln_profile *p = NULL;
     kiln_import_opts opts;
@@ -109,7 +139,20 @@ int cmd_convert(int argc, char **argv)
         kiln_profile_free(p);
         return cli_fail(output, &err);
     }
-    st = folded ? kiln_export_folded(p, t, &of.sink, &err) : kiln_kfile_write(p, &of.sink, &err);
+    switch (kind) {
+    case TO_FOLDED: st = kiln_export_folded(p, t, &of.sink, &err); break;
+    case TO_SPEEDSCOPE: {
+        const char *base = strrchr(input, '/');
+        const char *name = kiln_profile_meta_get(p, KILN_META_COMMAND)
+                               ? NULL
+                               : strcmp(input, "-") == 0 ? "stdin" : base ? base + 1 : input;
+        st = kiln_export_speedscope(p, name, &of.sink, &err);
+        break;
+    }
+    case TO_PPROF: st = kiln_export_pprof(p, 1, &of.sink, &err); break;
+    case TO_CALLGRIND: st = kiln_export_callgrind(p, &of.sink, &err); break;
+    default: st = kiln_kfile_write(p, &of.sink, &err); break;
+    }
     kiln_profile_free(p);
     if (st != KILN_OK) {
         kiln_outfile_abort(&of);

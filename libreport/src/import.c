@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "import_internal.h"
+#include "kiln/symbolize.h"
 
 #define SNIFF_BYTES 65536
 
@@ -22,12 +23,14 @@ static const importer importers[] = {
     {"prof", ki_sniff_prof, ki_import_prof},
     {"perf", ki_sniff_perf, ki_import_perf},
     {"folded", ki_sniff_folded, ki_import_folded},
+    {"pprof", ki_sniff_pprof, ki_import_pprof},
+    {"speedscope", ki_sniff_speedscope, ki_import_speedscope},
 };
 #define NIMPORTERS (sizeof importers / sizeof importers[0])
 
 const char *const *kiln_import_formats(void)
 {
-    static const char *const names[] = {"kiln", "prof", "perf", "folded", NULL};
+    static const char *const names[] = {"kiln", "prof", "perf", "folded", "pprof", "speedscope", NULL};
     return names;
 }
 
@@ -83,7 +86,7 @@ static kiln_status run(ki_reader *r, const kiln_import_opts *opts, kiln_profile 
         im = find(opts->format);
         if (!im)
             return kiln_error_set(err, KILN_ERR_USAGE,
-                                  "unknown format '%s' (known: kiln, prof, perf, folded)", opts->format);
+                                  "unknown format '%s' (known: kiln, prof, perf, folded, pprof, speedscope)", opts->format);
     } else {
         const unsigned char *head;
         long n = ki_reader_peek(r, SNIFF_BYTES, &head);
@@ -95,7 +98,7 @@ static kiln_status run(ki_reader *r, const kiln_import_opts *opts, kiln_profile 
         if (!im)
             return kiln_error_set(err, KILN_ERR_FORMAT,
                                   "offset 0: not a profile kiln recognises (.kiln, cProfile .prof, "
-                                  "perf script, folded stacks); use --from to force a format");
+                                  "perf script, folded stacks, pprof, speedscope); use --from to force a format");
     }
     kiln_profile *p = kiln_profile_new();
     if (!p)
@@ -103,6 +106,15 @@ static kiln_status run(ki_reader *r, const kiln_import_opts *opts, kiln_profile 
     kiln_status st = im->import(r, opts, p, err);
     if (st == KILN_OK && !kiln_profile_meta_get(p, KILN_META_FORMAT))
         st = kiln_profile_meta_set(p, KILN_META_FORMAT, im->name);
+    if (st == KILN_OK && !opts->no_symbolize && !kiln_profile_graph_given(p) &&
+        kiln_profile_has_unresolved(p)) {
+        kiln_symbolize_opts so = {.warn = opts->warn, .warn_ctx = opts->warn_ctx};
+        kiln_profile *sym = kiln_profile_symbolize(p, &so, err);
+        kiln_profile_free(p);
+        p = sym;
+        if (!p)
+            return err->status;
+    }
     if (st == KILN_OK) {
         kiln_profile_set_rebuild_tree(p, !opts->graph_only);
         st = kiln_profile_finish(p, err);

@@ -23,6 +23,8 @@ KI_IMPORTER(kiln)
 KI_IMPORTER(prof)
 KI_IMPORTER(perf)
 KI_IMPORTER(folded)
+KI_IMPORTER(pprof)
+KI_IMPORTER(speedscope)
 #undef KI_IMPORTER
 
 /* Report a warning through the options' handler (printf-style). */

@@ -30,6 +30,9 @@ typedef struct kiln_import_opts {
     /* Progress for long inputs: called now and then with bytes consumed. */
     void (*progress)(void *ctx, uint64_t bytes_done);
     void *progress_ctx;
+    /* Unresolved native addresses (kiln record) are symbolized after import
+     * (kiln/symbolize.h) unless this is set. */
+    int no_symbolize;
 } kiln_import_opts;
 
 /* Names of the built-in importers, NULL-terminated. */
