@@ -1,0 +1,317 @@
+"""kiln record and libkiln-preload.so (helper "record").
+
+Ground truth comes from real tools: the workloads measure their own thread
+CPU time, addresses are resolved with binutils (readelf, nm) against the
+recorded maps, profiles are read with an independent reader (kilnfile.py)
+and with `kiln top`, and every fault case is compared with the same program
+run without the collector."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kilnfile import Kiln  # noqa: E402
+
+KILN = os.environ.get("KILN")
+SRC = os.environ.get("KILN_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("KILN_BUILD", "")
+HERE = os.path.join(SRC, "tests", "record")
+
+
+def have(tool):
+    return shutil.which(tool) is not None
+
+
+class Symbols:
+    """Address -> function name for one ELF file, with binutils."""
+
+    def __init__(self, path):
+        self.segs = []  # (p_offset, p_vaddr, p_filesz)
+        out = subprocess.run(["readelf", "-lW", path], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if f and f[0] == "LOAD":
+                self.segs.append((int(f[1], 16), int(f[2], 16), int(f[4], 16)))
+        self.syms = []
+        out = subprocess.run(["nm", "-S", "--defined-only", path], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) == 4 and f[2] in "tTwW":
+                self.syms.append((int(f[0], 16), int(f[1], 16), f[3]))
+
+    def name(self, file_offset):
+        for off, vaddr, size in self.segs:
+            if off <= file_offset < off + size:
+                v = file_offset - off + vaddr
+                for start, size_, name in self.syms:
+                    if start <= v < start + size_:
+                        return name
+        return None
+
+
+class Resolver:
+    def __init__(self, profile, binary):
+        self.binary = os.path.realpath(binary)
+        self.maps = [m for m in profile.maps if m[3] and os.path.realpath(m[3]) == self.binary]
+        self.syms = Symbols(binary)
+
+    def __call__(self, addr):
+        for start, end, off, _, _ in self.maps:
+            if start <= addr < end:
+                return self.syms.name(addr - start + off)
+        return None
+
+
+def compile_c(src, out, extra=()):
+    subprocess.run(["gcc", "-O1", "-g", "-o", out, src, "-lpthread", *extra], check=True)
+
+
+@unittest.skipUnless(KILN and have("gcc") and have("nm") and have("readelf"),
+                     "needs KILN, gcc and binutils (nm, readelf)")
+class RecordTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kiln-record-")
+        cls.burn = os.path.join(cls.tmp, "burn")
+        cls.faults = os.path.join(cls.tmp, "faults")
+        compile_c(os.path.join(HERE, "burn.c"), cls.burn)
+        compile_c(os.path.join(HERE, "faults.c"), cls.faults)
+        cls.lib = os.path.join(BUILD, "collector", "libkiln-preload.so")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def record(self, out, args, hz=None, mode=None, timeout=120, env=None):
+        cmd = [KILN, "record", "-q", "-o", out]
+        if hz:
+            cmd += ["-F", str(hz)]
+        if mode:
+            cmd += ["--mode", mode]
+        return subprocess.run(cmd + ["--", *args], capture_output=True, timeout=timeout, env=env)
+
+    def profiles(self, out):
+        d = os.path.dirname(out)
+        base = os.path.basename(out)
+        return sorted(os.path.join(d, f) for f in os.listdir(d) if f == base or f.startswith(base + "."))
+
+    def assert_readable(self, path):
+        r = subprocess.run([KILN, "top", path], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, "kiln top %s: %s" % (path, r.stderr))
+        return r
+
+    # ---- attribution -----------------------------------------------------------
+
+    def attribution(self, threads, hz, rounds):
+        out = os.path.join(self.tmp, "burn%d_%d.kiln" % (threads, hz))
+        r = self.record(out, [self.burn, str(threads), str(rounds), "100"], hz=hz)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        p = Kiln(out)
+        self.assertTrue(p.complete, "no END chunk")
+        self.assertEqual(p.types, [("cpu", "nanoseconds"), ("samples", "count")])
+        resolve = Resolver(p, self.burn)
+        total = a = b = reach = 0.0
+        for stack, n in p.samples():
+            names = [resolve(x) for x in stack]
+            total += n
+            a += n * ("burn_a" in names)
+            b += n * ("burn_b" in names)
+            reach += n * (("main" in names) if threads == 1 else ("worker" in names and names[0] is None))
+        self.assertGreater(total, 0.5 * threads * rounds * 0.1 * hz, "too few samples")
+        share_a, share_b = a / total, b / total
+        print("threads=%d hz=%d samples=%d burn_a=%.3f burn_b=%.3f complete=%.3f rate=%s" %
+              (threads, hz, total, share_a, share_b, reach / total, p.meta.get("sampling_rate_hz")))
+        self.assertAlmostEqual(share_a, 0.6, delta=0.04)
+        self.assertAlmostEqual(share_b, 0.3, delta=0.04)
+        self.assertGreater(reach / total, 0.97, "stacks do not reach main/the thread start")
+        for key in ("command", "host", "kernel", "timestamp", "tool", "sampling_rate_hz", "sampling_period_ns"):
+            self.assertIn(key, p.meta)
+        self.assertTrue(p.meta["tool"].startswith("kiln record "))
+        self.assertEqual(p.meta["sampling_period_ns"], str(10**9 // hz))
+        # every frame: native, no name, absolute address; maps carry build-ids
+        self.assertTrue(all(f[:5] == (0, 0, 0, 0, 1) for f in p.frames))
+        self.assertTrue(any(m[4] for m in p.maps if m[3] == resolve.binary or
+                            os.path.realpath(m[3] or "/") == resolve.binary))
+        top = self.assert_readable(out).stdout
+        if os.path.exists(os.path.join(SRC, "libreport", "src", "symbolize.c")):
+            self.assertIn("burn_a", top)
+        return p
+
+    def test_attribution_one_thread_1000hz(self):
+        p = self.attribution(1, 1000, 10)
+        # perf_event task-clock reaches the asked rate (timer-based profilers stop at the tick rate)
+        if p.meta.get("collector_timer") == "perf_event task-clock":
+            self.assertGreater(float(p.meta["sampling_rate_hz"]), 500)
+
+    def test_attribution_four_threads_1000hz(self):
+        self.attribution(4, 1000, 8)
+
+    def test_attribution_one_thread_100hz(self):
+        self.attribution(1, 100, 20)
+
+    def test_timer_create_fallback(self):
+        out = os.path.join(self.tmp, "posix.kiln")
+        env = dict(os.environ, KILN_OUTPUT=out, KILN_TIMER="posix", KILN_HZ="100", LD_PRELOAD=self.lib)
+        r = subprocess.run([self.burn, "2", "10", "100"], env=env, capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0)
+        p = Kiln(out)
+        self.assertEqual(p.meta.get("collector_timer"), "timer_create(CLOCK_THREAD_CPUTIME_ID)")
+        resolve = Resolver(p, self.burn)
+        total = sum(n for _, n in p.samples())
+        a = sum(n for s, n in p.samples() if "burn_a" in [resolve(x) for x in s])
+        self.assertGreater(total, 100)
+        self.assertAlmostEqual(a / total, 0.6, delta=0.06)
+
+    # ---- wall mode -------------------------------------------------------------
+
+    def test_wall_mode_sees_sleep_without_eintr(self):
+        out = os.path.join(self.tmp, "wall.kiln")
+        base = subprocess.run([self.faults, "sleep"], capture_output=True, timeout=60)
+        r = self.record(out, [self.faults, "sleep"], hz=200, mode="wall",
+                        env=dict(os.environ, FAULTS_TIMING="1"))
+        t_burn, t_all = [float(x) for x in r.stderr.decode().split("timing ")[1].split()]
+        self.assertEqual(r.stdout, base.stdout)  # nanosleep returned 0, sleep left 0
+        self.assertIn(b"nanosleep returned 0", r.stdout)
+        p = Kiln(out)
+        self.assertEqual(p.types[0], ("wall", "nanoseconds"))
+        resolve = Resolver(p, self.faults)
+        total = burn = 0
+        for s, n in p.samples():
+            names = [resolve(x) for x in s]
+            total += n
+            burn += n * ("burn" in names)
+            self.assertIn("main", names)
+        # 0.3 s of CPU work (longer in wall time on a busy machine: the
+        # program measured it), then 1.3 s asleep
+        print("wall samples=%d burn share=%.3f expected %.3f" % (total, burn / total, t_burn / t_all))
+        self.assertGreater(total, 0.5 * t_all * 200)
+        self.assertAlmostEqual(burn / total, t_burn / t_all, delta=0.05)
+
+    # ---- the fault suite --------------------------------------------------------
+
+    def fault(self, mode):
+        out = os.path.join(self.tmp, "fault-%s.kiln" % mode)
+        base = subprocess.run([self.faults, mode], capture_output=True, timeout=60)
+        rec = self.record(out, [self.faults, mode])
+        self.assertEqual(rec.stdout, base.stdout, mode)
+        self.assertEqual(rec.returncode, base.returncode, mode)
+        # preloaded by hand: stderr identical too (the collector is silent)
+        env = dict(os.environ, KILN_OUTPUT=out + "-direct", LD_PRELOAD=self.lib)
+        env.pop("KILN_ROOT_PID", None)
+        direct = subprocess.run([self.faults, mode], capture_output=True, timeout=60, env=env)
+        self.assertEqual(direct.stdout, base.stdout, mode)
+        self.assertEqual(direct.returncode, base.returncode, mode)
+        self.assertEqual(direct.stderr, base.stderr, mode)
+        files = self.profiles(out)
+        self.assertIn(out, files)
+        kilns = {}
+        for f in files:
+            self.assert_readable(f)
+            kilns[f] = Kiln(f)
+        self.assertGreater(sum(n for _, n in kilns[out].samples()), 0, mode)
+        return out, kilns
+
+    def cpu_seconds(self, k):
+        return sum(v[0] for v in k.values.values()) / 1e9
+
+    def test_fault_fork(self):
+        out, k = self.fault("fork")
+        self.assertEqual(len(k), 2, "the child must write its own file")
+        child = [f for f in k if f != out][0]
+        self.assertTrue(k[out].complete and k[child].complete)
+        # parent: 0.3 s + 0.1 s; child: 0.2 s of its own, none of the parent's
+        self.assertLess(self.cpu_seconds(k[child]), 0.3)
+        self.assertGreater(self.cpu_seconds(k[child]), 0.1)
+        self.assertGreater(self.cpu_seconds(k[out]), 0.25)
+
+    def test_fault_exec(self):
+        out, k = self.fault("exec")
+        self.assertTrue(k[out].complete, "the pre-exec image's profile is finished before exec")
+        others = [f for f in k if f != out]
+        self.assertEqual(len(others), 1, "the new image writes its own file")
+        self.assertGreater(self.cpu_seconds(k[others[0]]), 0.1)
+
+    def test_fault_exec_fails_then_continues(self):
+        out, k = self.fault("exec-fail")
+        self.assertEqual(len(k), 2)  # finished before exec, continued in <out>.<pid>
+        cont = [f for f in k if f != out][0]
+        self.assertGreater(self.cpu_seconds(k[cont]), 0.1)
+
+    def test_fault_64_threads(self):
+        out, k = self.fault("threads")
+        self.assertTrue(k[out].complete)
+        # 0.3 s + 64 x 30 ms of CPU; a thread loses its last unfinished
+        # 10 ms period, and the workload's system time is not sampled
+        self.assertGreater(self.cpu_seconds(k[out]), 0.3 + 64 * 0.015)
+
+    def test_fault_segv(self):
+        out, k = self.fault("segv")
+        self.assertEqual(len(k), 1)
+        self.assertGreater(self.cpu_seconds(k[out]), 0.15)
+
+    def test_fault_exit(self):
+        out, k = self.fault("exit")
+        self.assertTrue(k[out].complete, "_exit flushes")
+
+    def test_fault_abort(self):
+        out, k = self.fault("abort")
+        self.assertGreater(self.cpu_seconds(k[out]), 0.15)
+
+    def test_fault_sigkill(self):
+        out, k = self.fault("kill")
+        self.assertFalse(k[out].complete)  # nothing runs after SIGKILL...
+        self.assertGreater(self.cpu_seconds(k[out]), 0.1)  # ...but the streamed chunks are there
+
+    def test_fault_program_owns_sigprof(self):
+        out, k = self.fault("sigprof")
+        rec = self.record(out + "-again", [self.faults, "sigprof"])
+        self.assertIn(b"own SIGPROF handler ran: yes", rec.stdout)
+        self.assertIn("collector_note", k[out].meta)
+        self.assertGreater(self.cpu_seconds(k[out]), 0.4)  # still sampled, on another signal
+
+    # ---- async-signal safety by construction ----------------------------------
+
+    def test_handler_path_symbols(self):
+        objs = []
+        for name in ("handler.c", "unwind.c"):
+            o = os.path.join(self.tmp, name + ".o")
+            subprocess.run(["gcc", "-O2", "-fPIC", "-D_GNU_SOURCE", "-std=c11", "-c",
+                            "-I" + os.path.join(SRC, "collector", "preload"),
+                            os.path.join(SRC, "collector", "preload", name), "-o", o], check=True)
+            objs.append(o)
+        merged = os.path.join(self.tmp, "handler_path.o")
+        subprocess.run(["ld", "-r", "-o", merged, *objs], check=True)
+        out = subprocess.run(["nm", "-u", merged], capture_output=True, text=True, check=True).stdout
+        undefined = {line.split()[-1] for line in out.splitlines() if line.strip()}
+        allowed = {"ioctl", "timer_getoverrun", "__errno_location", "memcpy", "memset",
+                   "__stack_chk_fail", "kc_g", "kc_modules", "_GLOBAL_OFFSET_TABLE_"}
+        self.assertEqual(undefined - allowed, set(), "the signal path calls something unsafe")
+        self.assertNotIn("__tls_get_addr", undefined)
+
+    # ---- the command line --------------------------------------------------------
+
+    def test_cli(self):
+        r = subprocess.run([KILN, "record"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        r = subprocess.run([KILN, "record", "--mode", "nonesuch", "--", "true"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cpu", r.stderr)
+        out = os.path.join(self.tmp, "nf.kiln")
+        r = subprocess.run([KILN, "record", "-o", out, "--", "/nonexistent/prog"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 127)
+        r = subprocess.run([KILN, "record", "--help"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        for word in ("KILN_OUTPUT", "KILN_HZ", "KILN_MODE", "KILN_DEBUG", "wall", "<pid>"):
+            self.assertIn(word, r.stdout)
+        # options after the program belong to the program
+        r = subprocess.run([KILN, "record", "-q", "-o", out, "sh", "-c", "echo -o x; exit 4"],
+                           capture_output=True, text=True)
+        self.assertEqual((r.returncode, r.stdout), (4, "-o x\n"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
