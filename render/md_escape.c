@@ -120,6 +120,8 @@ int ki_md_text(kiln_buf *b, const char *s, size_t len, size_t max_chars)
     return escape_inline(b, s, len, max_chars);
 }
 
+#define KI_MD_MAX_FENCE 80
+
 int ki_md_code_span(kiln_buf *b, const char *s, size_t len, int in_table)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -131,6 +133,11 @@ int ki_md_code_span(kiln_buf *b, const char *s, size_t len, int in_table)
         if (run > longest)
             longest = run;
     }
+    /* cmark-gfm 0.29 gives up on backtick runs longer than 80 (its
+     * MAXBACKTICKS guard against quadratic scans), so a longer fence would
+     * leave the content to be parsed as Markdown: use escaped text instead. */
+    if (longest + 1 > KI_MD_MAX_FENCE)
+        return escape_inline(b, s, len, 0);
     kiln_buf cleaned = KILN_BUF_INIT;
     for (size_t i = 0; i < len;) {
         unsigned cp;

@@ -37,7 +37,9 @@ int ki_md_cell(kiln_buf *b, const char *s, size_t len, size_t max_chars);
 int ki_md_text(kiln_buf *b, const char *s, size_t len, size_t max_chars);
 /* A code span around s, fenced with one more backtick than the longest run
  * inside and padded with spaces when needed. in_table: `|` is written as
- * `\|` (GFM splits cells before it parses code spans). */
+ * `\|` (GFM splits cells before it parses code spans). When the fence would
+ * be longer than 80 backticks (cmark-gfm's limit), the text is written as
+ * escaped text (ki_md_cell) instead, so it is still shown literally. */
 int ki_md_code_span(kiln_buf *b, const char *s, size_t len, int in_table);
 
 /* Decodes one UTF-8 code point at s (len > 0). Returns its length (1..4)
