@@ -325,7 +325,14 @@ int cmd_report(int argc, char **argv)
     int c;
     while ((c = cli_parser_next(&ps, &arg)) != -1) {
         switch (c) {
-        case 'o': dir = arg; break;
+        case 'o':
+            if (strcmp(arg, "-") == 0) {
+                cli_parser_release(&ps);
+                return cli_usage_error(&report_cmd, "the bundle is a directory: -o - is not possible "
+                                                    "(--summary - writes the summary to stdout)");
+            }
+            dir = arg;
+            break;
         case OPT_TARGET: target_opt = arg; break;
         case OPT_BASELINE: baseline = arg; break;
         case OPT_BENCH: bench_path = arg; break;

@@ -162,7 +162,8 @@ int cli_fail(const char *file, const kiln_error *err)
     fputs("kiln: ", stderr);
     if (file) {
         fputc('\'', stderr);
-        put_name(stderr, strcmp(file, "-") == 0 ? "<stdin>" : file);
+        int output = err->status == KILN_ERR_WRITE || err->status == KILN_ERR_CREATE;
+        put_name(stderr, strcmp(file, "-") == 0 ? (output ? "<stdout>" : "<stdin>") : file);
         fputs("': ", stderr);
     }
     put_name(stderr, err->msg[0] ? err->msg : kiln_strerror(err->status));

@@ -33,7 +33,7 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'kiln <command> --help' describes a command. '-' is standard input or output.\n"
                  "Inputs are recognised by content: .kiln, cProfile/profile .prof, perf script text,\n"
-                 "folded stacks (gzip-compressed too); --from forces a format.\n\n"
+                 "folded stacks, speedscope JSON, pprof (gzip-compressed too); --from forces a format.\n\n"
                  "exit codes: 0 ok, 1 a checked condition failed, 2 usage error, 65 bad input data,\n"
                  "            66 input cannot be read, 70 internal error, 73 output cannot be created,\n"
                  "            74 output write error (see docs/exit-codes.md)\n");
@@ -82,10 +82,10 @@ int main(int argc, char **argv)
             cli_quiet = 1;
         int rc = commands[i].fn(argc - 1, argv + 1);
         /* A report cut short by a full disk or a closed pipe must not exit 0. */
-        if (fflush(stdout) != 0 || ferror(stdout)) {
+        if ((fflush(stdout) != 0 || ferror(stdout)) && rc == KILN_EXIT_OK) {
+            /* (a command that already reported its write error said so once) */
             cli_error("write error on standard output");
-            if (rc == KILN_EXIT_OK)
-                rc = KILN_EXIT_IOERR;
+            rc = KILN_EXIT_IOERR;
         }
         return rc;
     }

@@ -10,10 +10,11 @@ set -eu
 
 build_pkgs="build-essential cmake pkg-config zlib1g-dev libcairo2-dev
 libpango1.0-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libjansson-dev
-libdw-dev libelf-dev libgraphviz-dev python3 fonts-dejavu-core"
+libdw-dev libelf-dev libiberty-dev libgraphviz-dev python3 python3-dev fonts-dejavu-core scdoc"
 
 test_pkgs="clang-14 libclang-rt-14-dev linux-perf xz-utils valgrind
-python3-pytest-benchmark python3-scipy cmark-gfm chromium nodejs graphviz time"
+python3-pytest-benchmark python3-scipy cmark-gfm chromium nodejs graphviz time
+heaptrack uftrace google-perftools golang-go bash-completion zsh"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"

@@ -23,7 +23,7 @@ ctest --test-dir build/release -j"$jobs" --timeout 900
 echo "== ASan+UBSan build and tests"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Asan >/dev/null
 cmake --build build/asan -j"$jobs"
-ctest --test-dir build/asan -j"$jobs" --timeout 1800 -LE nosan
+ctest --test-dir build/asan -j"$jobs" --timeout 1800 -LE "nosan|valgrind"
 
 echo "== libFuzzer smoke runs"
 cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DKILN_FUZZ=ON \

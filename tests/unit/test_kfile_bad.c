@@ -397,13 +397,6 @@ static void test_recovered_content(void)
     craft_release(&c);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static long max_rss_kb(void)
 {
     struct rusage ru;
