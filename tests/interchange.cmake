@@ -21,7 +21,8 @@ set_property(TEST interchange.cli APPEND PROPERTY ENVIRONMENT "KILN_MAN_DIR=${CM
 add_test(NAME interchange.install
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/interchange/test_install.py)
 kiln_test_env(interchange.install)
-set_tests_properties(interchange.install PROPERTIES LABELS "cli;slow" TIMEOUT 600)
+# nosan: the external example is a plain build and cannot load an ASan libkiln
+set_tests_properties(interchange.install PROPERTIES LABELS "cli;slow;nosan" TIMEOUT 600)
 
 find_program(KILN_NODE node)
 find_program(KILN_NPM npm)

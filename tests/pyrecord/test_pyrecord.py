@@ -207,9 +207,10 @@ class PyRecord(unittest.TestCase):
                 want_edges = pstats_builtin_edges(py, ref, WORKLOAD, skip)
                 self.assertGreater(len(want_edges), 8)
                 self.assertEqual(pstats_builtin_edges(py, prof, WORKLOAD, skip), want_edges)
-                # times: same order of magnitude as cProfile's (kiln removes its own overhead)
+                # times: the same order of magnitude as cProfile's (kiln removes its own
+                # overhead; a loaded CI machine or an ASan build moves both by a few times)
                 mine, theirs = (pstats_value(py, p, WORKLOAD, "main", 3) for p in (prof, ref))
-                self.assertTrue(theirs / 4 < mine < theirs * 4, (mine, theirs))
+                self.assertTrue(theirs / 10 < mine < theirs * 10, (mine, theirs))
 
                 # the subprocess: its own profile, equal to cProfile of the child alone
                 kids = glob.glob(out + ".[0-9]*")
