@@ -136,7 +136,7 @@ static kiln_status key_frame(conv *c, uint32_t node, uint32_t entry, kiln_frame_
 
 static kiln_status key_func(conv *c, uint32_t node, uint32_t entry, kiln_func_id *out)
 {
-    kiln_frame_id fr;
+    kiln_frame_id fr = KILN_NONE;
     kiln_status st = key_frame(c, node, entry, &fr);
     if (st)
         return st;

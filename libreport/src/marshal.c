@@ -489,7 +489,7 @@ static kiln_status step(parser *ps, uint32_t *obj, int *have)
         break;
     }
     case 'l': {
-        int64_t v;
+        int64_t v = 0;
         st = read_long(ps, &v);
         if (!st)
             st = new_node(ps, KI_M_INT, code, off, &id);
@@ -661,7 +661,7 @@ kiln_status ki_marshal_parse(ki_marshal *m, const unsigned char *data, size_t le
     ps->err = err;
     kiln_status st = KILN_OK;
     for (int done = 0; !done && !st;) {
-        uint32_t obj;
+        uint32_t obj = 0;
         int have;
         st = step(ps, &obj, &have);
         if (!st && have)

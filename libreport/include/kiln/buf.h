@@ -27,7 +27,7 @@ int kiln_buf_add(kiln_buf *b, const void *data, size_t n);
 int kiln_buf_addstr(kiln_buf *b, const char *s);
 int kiln_buf_addch(kiln_buf *b, int c);
 int kiln_buf_printf(kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int kiln_buf_vprintf(kiln_buf *b, const char *fmt, va_list ap);
+int kiln_buf_vprintf(kiln_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void kiln_buf_reset(kiln_buf *b);             /* len = 0, keeps memory */
 /* Returns the data (caller frees with free()) and leaves b empty. Never NULL
  * unless allocation failed. */

@@ -51,7 +51,8 @@ void kiln_error_clear(kiln_error *err);
  * The first error recorded wins: a later call does not overwrite it. */
 kiln_status kiln_error_set(kiln_error *err, kiln_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-kiln_status kiln_error_setv(kiln_error *err, kiln_status st, const char *fmt, va_list ap);
+kiln_status kiln_error_setv(kiln_error *err, kiln_status st, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Warnings: partial results that are still usable (a torn last chunk, ignored
  * lines). The library calls the handler once per warning with a one-line
