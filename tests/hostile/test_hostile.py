@@ -44,23 +44,45 @@ def run(argv, timeout=120):
 
 
 def run_pty(argv, timeout=120):
-    """Runs argv with stdout on a pseudo-terminal; returns (exit code, bytes)."""
+    """Runs argv with stdout on a pseudo-terminal; returns (exit code, bytes).
+
+    Reading the master until EIO loses output on a loaded machine: Linux
+    moves the slave's bytes to the master through a work queue, and the
+    hang-up at the child's exit can overtake the last of them. So the
+    parent keeps the slave open, waits for the child, then writes an end
+    marker through the same slave and reads until the marker: the tty
+    queue is FIFO, so everything the child wrote comes before it."""
     import pty
+    import select
     master, slave = pty.openpty()
     p = subprocess.Popen(argv, stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    os.close(slave)
+    marker = b"@@kiln-pty-end@@"
     chunks = []
-    while True:
-        try:
+
+    def drain(wait):
+        while select.select([master], [], [], wait)[0]:
             data = os.read(master, 65536)
-        except OSError:       # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
+            if not data:
+                return
+            chunks.append(data)
+            if marker in b"".join(chunks[-2:]):
+                return
+
+    # the child may fill the pty buffer before it exits: read while it runs
+    while p.poll() is None:
+        drain(0.05)
+    err = p.stderr.read()
     p.wait(timeout=timeout)
-    return p.returncode, b"".join(chunks), p.stderr.read()
+    os.write(slave, marker)
+    while marker not in b"".join(chunks):
+        before = len(chunks)
+        drain(timeout)
+        if len(chunks) == before:
+            raise AssertionError("pty: end marker never arrived")
+    os.close(slave)
+    os.close(master)
+    out = b"".join(chunks)
+    return p.returncode, out[:out.index(marker)], err
 
 
 TERMINAL_BAD = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|"
