@@ -17,6 +17,7 @@
 #include "kiln/callgraph.h"
 #include "kiln/charts.h"
 #include "kiln/compare.h"
+#include "kiln/complexity.h"
 #include "kiln/flame.h"
 #include "kiln/report.h"
 #include "report_meta.h"
@@ -27,7 +28,7 @@
 
 enum { OPT_BASELINE = 256, OPT_BENCH, OPT_TARGET, OPT_SUMMARY, OPT_IMAGE_URL, OPT_SOURCE_ROOT, OPT_FROM,
        OPT_STRICT, OPT_TOP, OPT_LEAF_SELF, OPT_LEAF_SHARE, OPT_JUNCTION_SHARE, OPT_JUNCTION_SELF,
-       OPT_RECURSION, OPT_MIN_SHARE, OPT_NO_IMAGES };
+       OPT_RECURSION, OPT_MIN_SHARE, OPT_NO_IMAGES, OPT_SIZES, OPT_PARAM, OPT_GROWTH };
 
 static const cli_option report_options[] = {
     {"output", 'o', "DIR", "write the bundle into DIR (default: reports), created when missing"},
@@ -49,6 +50,11 @@ static const cli_option report_options[] = {
     {"junction-self-ratio", OPT_JUNCTION_SELF, "R", "busy junction: maximum self/total (default: 0.20)"},
     {"recursion-ratio", OPT_RECURSION, "R", "recursion blow-up: minimum calls/primitive calls (default: 500)"},
     {"min-share", OPT_MIN_SHARE, "R", "findings below this share of the run are dropped (default: 0.01)"},
+    {"sizes", OPT_SIZES, "N,N,...", "the PROFILEs are one workload at these input sizes (one per PROFILE): "
+                                    "each function's growth of time and calls becomes evidence"},
+    {"param", OPT_PARAM, "NAME", "the size parameter of sized benchmarks in --baseline (default: the only "
+                                 "numeric one)"},
+    {"growth-exponent", OPT_GROWTH, "K", "superlinear growth: minimum fitted exponent (default: 1.6)"},
     {"no-images", OPT_NO_IMAGES, NULL, "do not render the flame graph, call graph and chart"},
     {0, 0, 0, 0}};
 
@@ -59,7 +65,11 @@ static const cli_command report_cmd = {
     "the seed workflow: performance_analysis_<target>_<date>.md and .html, plan.md,\n"
     "flame_<target>.html, callgraph_<target>.png and, with --baseline/--bench,\n"
     "improvement_<target>.png and a before/after table. Further PROFILEs are summarised in one\n"
-    "table. SOURCE_DATE_EPOCH fixes the timestamp and date, making the output reproducible.",
+    "table. Empirical complexity is evidence for Category B (algorithmic) recommendations: the\n"
+    "benchmarks of --baseline parameterised by a size are fitted (time = c * n^k) and matched to\n"
+    "the function they name (test_dedupe -> dedupe); with --sizes, the PROFILEs are the same\n"
+    "workload at those sizes and every function's time and calls are fitted. SOURCE_DATE_EPOCH\n"
+    "fixes the timestamp and date, making the output reproducible.",
     report_options};
 
 typedef struct {
@@ -307,12 +317,36 @@ static double ratio_opt(const char *opt, const char *v, double max)
     return d;
 }
 
+/* The scaling series (profiles at --sizes, then the baseline's and the new
+ * run's sized benchmarks) and their growth matched to the first profile's
+ * functions; only the profiles and the baseline describe the profiled code,
+ * so the new run's series are listed but not matched. */
+static int measured_growth(kiln_profile **in, const double *sizes, size_t nsizes, const kiln_bench_run *base,
+                           const kiln_bench_run *head, const char *param, kiln_scaling_set **set,
+                           kiln_growth **growth, kiln_analysis_opts *aopts)
+{
+    kiln_error err;
+    kiln_error_clear(&err);
+    if (nsizes &&
+        kiln_scaling_from_profiles((const kiln_profile *const *)in, sizes, nsizes, set, &err) != KILN_OK)
+        return cli_fail("--sizes", &err);
+    if (base && kiln_scaling_add_bench(set, base, KILN_FIELD_MEAN, param, "baseline", &err) != KILN_OK)
+        return cli_fail("--baseline", &err);
+    size_t matched = kiln_scaling_count(*set);
+    if (head && kiln_scaling_add_bench(set, head, KILN_FIELD_MEAN, param, "new", &err) != KILN_OK)
+        return cli_fail("--bench", &err);
+    if (kiln_growth_match(in[0], *set, 0, matched, growth, &aopts->n_growth, &err) != KILN_OK)
+        return cli_fail("--sizes", &err);
+    aopts->growth = *growth;
+    return 0;
+}
+
 int cmd_report(int argc, char **argv);
 
 int cmd_report(int argc, char **argv)
 {
     const char *dir = "reports", *target_opt = NULL, *baseline = NULL, *bench_path = NULL, *summary = NULL,
-               *image_url = NULL, *from = NULL;
+               *image_url = NULL, *from = NULL, *sizes_arg = NULL, *param = NULL;
     const char *roots[64];
     size_t nroots = 0;
     int strict = 0, no_images = 0;
@@ -355,6 +389,9 @@ int cmd_report(int argc, char **argv)
         case OPT_RECURSION: aopts.recursion_min_ratio = ratio_opt("recursion-ratio", arg, 1e12); break;
         case OPT_MIN_SHARE: aopts.finding_min_share = ratio_opt("min-share", arg, 1); break;
         case OPT_NO_IMAGES: no_images = 1; break;
+        case OPT_SIZES: sizes_arg = arg; break;
+        case OPT_PARAM: param = arg; break;
+        case OPT_GROWTH: aopts.growth_min_exponent = ratio_opt("growth-exponent", arg, 100); break;
         default: cli_parser_release(&ps); return KILN_EXIT_USAGE;
         }
     }
@@ -370,10 +407,24 @@ int cmd_report(int argc, char **argv)
     if (image_url && strncmp(image_url, "https://", 8) != 0 && strncmp(image_url, "http://", 7) != 0)
         return cli_usage_error(&report_cmd, "--image-base-url must be an absolute http(s) URL");
 
+    double *sizes = NULL;
+    size_t nsizes = 0;
+    if (sizes_arg) {
+        if (cli_parse_sizes(sizes_arg, &sizes, &nsizes))
+            return cli_usage_error(&report_cmd, "--sizes: expected positive numbers separated by commas");
+        if (nsizes != (size_t)nin || nin < 2) {
+            free(sizes);
+            return cli_usage_error(&report_cmd, "--sizes gives %zu sizes for %d PROFILEs (one each, two or more)",
+                                   nsizes, nin);
+        }
+    }
+
     char ts[32], date[16];
     int rc = report_time(ts, sizeof ts, date, sizeof date);
-    if (rc)
+    if (rc) {
+        free(sizes);
         return rc;
+    }
 
     kiln_profile **in = calloc((size_t)nin, sizeof *in);
     kiln_report_input *inputs = calloc((size_t)nin + 2, sizeof *inputs);
@@ -382,6 +433,8 @@ int cmd_report(int argc, char **argv)
     kiln_bench_run *run_base = NULL, *run_new = NULL;
     kiln_compare *cmp = NULL;
     kiln_analysis *a = NULL;
+    kiln_scaling_set *scaling = NULL;
+    kiln_growth *growth = NULL;
     kiln_buf md = KILN_BUF_INIT;
     char *md_path = NULL, *html_path = NULL, *plan_path = NULL;
     if (!in || !inputs || !hashes || !names) {
@@ -429,6 +482,9 @@ int cmd_report(int argc, char **argv)
 
     kiln_error err;
     kiln_error_clear(&err);
+    rc = measured_growth(in, sizes, nsizes, run_base, run_new, param, &scaling, &growth, &aopts);
+    if (rc)
+        goto out;
     if (kiln_analyze(in[0], &aopts, &a, &err) != KILN_OK) {
         rc = cli_fail(argv[first], &err);
         goto out;
@@ -467,6 +523,7 @@ int cmd_report(int argc, char **argv)
     o.compare = cmp;
     o.image_base_url = image_url;
     o.max_rows = top;
+    o.scaling = scaling;
     if (nin > 1) {
         o.others = (const kiln_profile *const *)(in + 1);
         for (int i = 1; i < nin; i++)
@@ -523,6 +580,9 @@ out:
     free(html_path);
     free(plan_path);
     kiln_analysis_free(a);
+    kiln_scaling_free(scaling);
+    free(growth);
+    free(sizes);
     kiln_compare_free(cmp);
     kiln_bench_run_free(run_base);
     kiln_bench_run_free(run_new);

@@ -66,32 +66,6 @@ static void warn_cb(void *ctx, const char *msg)
         cli_error("'%s': warning: %s", (const char *)ctx, msg);
 }
 
-static int parse_sizes(const char *s, double **out, size_t *n)
-{
-    size_t cap = 1;
-    for (const char *p = s; *p; p++)
-        cap += *p == ',';
-    double *v = calloc(cap, sizeof *v);
-    if (!v)
-        return -1;
-    size_t k = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        errno = 0;
-        double d = strtod(p, &end);
-        if (end == p || errno || !(d > 0) || !isfinite(d) || (*end && *end != ',')) {
-            free(v);
-            return -1;
-        }
-        v[k++] = d;
-        p = *end ? end + 1 : end;
-    }
-    *out = v;
-    *n = k;
-    return 0;
-}
-
 static int draw(const char *path, const kiln_scaling_set *set, size_t count, int svg, const char *title)
 {
     kiln_error err;
@@ -181,7 +155,7 @@ int cmd_scaling(int argc, char **argv)
         size_t nsizes = 0;
         if (!sizes_arg)
             rc = cli_usage_error(&scaling_cmd, "profiles need --sizes (one size per profile)");
-        else if (parse_sizes(sizes_arg, &sizes, &nsizes))
+        else if (cli_parse_sizes(sizes_arg, &sizes, &nsizes))
             rc = cli_usage_error(&scaling_cmd, "--sizes: expected positive numbers separated by commas");
         else if (nsizes != (size_t)nfiles)
             rc = cli_usage_error(&scaling_cmd, "--sizes gives %zu sizes for %d profiles", nsizes, nfiles);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,4 +245,30 @@ double cli_parse_double(const cli_command *cmd, const char *opt, const char *val
     if (errno || end == value || *end || v != v)
         exit(cli_usage_error(cmd, "--%s wants a number, not '%s'", opt, value));
     return v;
+}
+
+int cli_parse_sizes(const char *s, double **out, size_t *n)
+{
+    size_t cap = 1;
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    double *v = calloc(cap, sizeof *v);
+    if (!v)
+        return -1;
+    size_t k = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        double d = strtod(p, &end);
+        if (end == p || errno || !(d > 0) || !isfinite(d) || (*end && *end != ',')) {
+            free(v);
+            return -1;
+        }
+        v[k++] = d;
+        p = *end ? end + 1 : end;
+    }
+    *out = v;
+    *n = k;
+    return 0;
 }

@@ -90,5 +90,8 @@ int cli_progress_enabled(void);
  * it is not one. */
 long long cli_parse_count(const cli_command *cmd, const char *opt, const char *value);
 double cli_parse_double(const cli_command *cmd, const char *opt, const char *value);
+/* "1000,2000,4000": positive finite numbers separated by commas. Returns 0
+ * with *out new (free()) and *n its length, or -1 on a malformed list. */
+int cli_parse_sizes(const char *s, double **out, size_t *n);
 
 #endif

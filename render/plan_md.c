@@ -34,6 +34,14 @@ static void change_text(kiln_buf *b, const kiln_profile *p, const kiln_recommend
                            "or dict built once for lookups, list.append plus ''.join for strings, an index "
                            "kept up to date instead of rescanning.");
         break;
+    case KILN_PAT_SUPERLINEAR:
+        kiln_buf_addstr(b, "In ");
+        ki_rep_name(b, p, r->func, KILN_REPORT_NAME_CHARS);
+        kiln_buf_addstr(b, " and what it calls, find the loop nested over the data (a scan, a copy or a "
+                           "recomputation per item) and replace it: a set or dict built once for lookups, "
+                           "one sort and a sweep instead of pairwise comparison, results updated "
+                           "incrementally; then re\\-run the sized benchmarks and check the exponent is near 1.");
+        break;
     case KILN_PAT_CALL_EXPLOSION:
         kiln_buf_addstr(b, "In ");
         ki_rep_name(b, p, r->func, KILN_REPORT_NAME_CHARS);

@@ -327,11 +327,12 @@ static void findings(W *w)
                     "caller at ≤ %.1f µs each; known costly families (regex compilation, I/O, sleeps, lock "
                     "waits, allocation, JSON/pickle/marshal, scalar math in Python loops) by name and file; "
                     "one callee when it holds ≥ %.0f%% of a function's total; linear scan when a Python leaf "
-                    "(or a scanning list/str method) costs ≥ %.1f µs per call with self/total ≥ %.0f%%. "
-                    "Findings under %.1f%% of the run are not listed.\n\n",
+                    "(or a scanning list/str method) costs ≥ %.1f µs per call with self/total ≥ %.0f%%; "
+                    "superlinear growth when the function's time, measured at several input sizes, grows "
+                    "as n^k with k ≥ %.2f. Findings under %.1f%% of the run are not listed.\n\n",
                     o->recursion_min_ratio, (long long)o->recursion_min_calls, o->explosion_min_per_call,
                     o->explosion_max_callee_us, 100 * o->dominant_min_ratio, o->scan_min_us_per_call,
-                    100 * o->leaf_min_self_ratio, 100 * o->finding_min_share);
+                    100 * o->leaf_min_self_ratio, o->growth_min_exponent, 100 * o->finding_min_share);
     if (!a->n_findings) {
         kiln_buf_addstr(b, "No findings.\n\n");
         return;
@@ -648,6 +649,95 @@ static void alternatives(W *w)
     kiln_buf_addch(b, '\n');
 }
 
+/* ---- empirical complexity ---------------------------------------------------- */
+
+#define MAX_SCALING_ROWS 40
+#define MAX_PROFILE_SERIES 15
+
+static const kiln_growth *growth_of_series(const kiln_analysis *a, size_t series)
+{
+    for (size_t i = 0; i < a->n_growth; i++)
+        if (a->growth[i].series == series)
+            return &a->growth[i];
+    return NULL;
+}
+
+static void fit_cell(kiln_buf *b, const kiln_powerfit *f)
+{
+    char t[128];
+    if (f->cls == KILN_CX_UNKNOWN) {
+        kiln_buf_addstr(b, "n/a");
+        return;
+    }
+    /* "n^1.98, R² 0.999: quadratic" (the describe text without "time ∝ ") */
+    kiln_powerfit_describe(f, "", t, sizeof t);
+    const char *s = strstr(t, "n^");
+    ki_rep_text(b, s ? s : t, 0);
+}
+
+/* 1 when a finding states this growth: profile rows beyond the first few
+ * are listed only then. */
+static int growth_used(const kiln_analysis *a, const kiln_growth *g)
+{
+    for (size_t i = 0; g && i < a->n_findings; i++)
+        if (a->findings[i].growth >= 0 && &a->growth[a->findings[i].growth] == g)
+            return 1;
+    return 0;
+}
+
+static void scaling(W *w)
+{
+    kiln_buf *b = w->b;
+    const kiln_analysis *a = w->a;
+    const kiln_scaling_set *set = w->o->scaling;
+    size_t n = kiln_scaling_count(set);
+    if (!n)
+        return;
+    kiln_buf_addstr(b, "## Empirical complexity\n\n");
+    kiln_buf_printf(b, "Time (and, from profiles, calls) fitted against the input size on log–log axes: "
+                       "time = c × n^k. A function grows superlinearly by its own doing when the calls it makes "
+                       "grow with k ≥ %.2f, or its time per call does (time exponent minus calls exponent) "
+                       "with R² ≥ %.2f (with two sizes R² is not available); such a function (not a "
+                       "built\\-in nor a library function) gets a Category B recommendation unless a "
+                       "linear\\-scan or recursion finding already names it, and every finding on a "
+                       "measured function states its growth. A benchmark is matched to the function it "
+                       "names (test\\_ prefix removed).\n\n",
+                    a->opts.growth_min_exponent, a->opts.growth_min_r2);
+    kiln_buf_addstr(b, "| Series | Sizes | Time growth | Calls growth | Function in this profile |\n"
+                       "|---|--:|---|---|---|\n");
+    size_t rows = 0, profile_rows = 0, skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        const kiln_scaling_series *s = kiln_scaling_at(set, i);
+        const kiln_growth *g = growth_of_series(a, i);
+        int from_profiles = s->calls != NULL;
+        if (rows >= MAX_SCALING_ROWS ||
+            (from_profiles && profile_rows >= MAX_PROFILE_SERIES && !growth_used(a, g))) {
+            skipped++;
+            continue;
+        }
+        rows++;
+        profile_rows += from_profiles;
+        kiln_buf_addstr(b, "| ");
+        if (from_profiles && g)
+            name(w, g->func);
+        else
+            ki_md_cell(b, s->name, strlen(s->name), KILN_REPORT_NAME_CHARS);
+        kiln_buf_printf(b, " | %g–%g (%zu) | ", s->n ? s->x[0] : 0, s->n ? s->x[s->n - 1] : 0, s->n);
+        fit_cell(b, &s->fit);
+        kiln_buf_addstr(b, " | ");
+        fit_cell(b, &s->calls_fit);
+        kiln_buf_addstr(b, " | ");
+        if (g)
+            name(w, g->func);
+        else
+            kiln_buf_addstr(b, "not matched");
+        kiln_buf_addstr(b, " |\n");
+    }
+    if (skipped)
+        kiln_buf_printf(b, "| …and %zu more | | | | |\n", skipped);
+    kiln_buf_addch(b, '\n');
+}
+
 static void fmt_seconds(kiln_buf *b, double s)
 {
     char t[48];
@@ -838,6 +928,7 @@ kiln_status kiln_report_write_md(const kiln_profile *p, const kiln_analysis *a, 
     baseline_table(&w);
     leaves_and_junctions(&w);
     findings(&w);
+    scaling(&w);
     hotspots(&w);
     recommendations(&w);
     alternatives(&w);

@@ -32,6 +32,8 @@ void kiln_analysis_opts_default(kiln_analysis_opts *o)
     o->pareto_target = 0.80;
     o->max_list = 20;
     o->max_recommendations = 12;
+    o->growth_min_exponent = 1.6;
+    o->growth_min_r2 = 0.90;
 }
 
 double ki_unit_seconds(const char *unit)
@@ -105,6 +107,7 @@ static kiln_finding *new_finding(ctx *c, kiln_pattern pat, kiln_func_id f, kiln_
     fd->other = other;
     fd->time = time;
     fd->share = c->run > 0 ? time / c->run : 0;
+    fd->growth = -1;
     return fd;
 }
 
@@ -421,6 +424,81 @@ static void detect_linear_scan(ctx *c)
     }
 }
 
+/* ---- measured growth with input size ------------------------------------- */
+
+/* "measured at 4 sizes 500–4000 (sized benchmark): time ∝ n^1.98, R² 0.999:
+ * quadratic; calls ∝ n^2.00, ...": numbers and fixed words only. */
+static void growth_text(const kiln_growth *g, char *out, size_t cap)
+{
+    char t[128], k[128];
+    kiln_powerfit_describe(&g->fit, "time", t, sizeof t);
+    int n = snprintf(out, cap, "measured at %zu sizes %g–%g (%s): %s", g->fit.points, g->size_min,
+                     g->size_max, g->from_bench ? "sized benchmark" : "profiles", t);
+    if (g->calls_fit.cls != KILN_CX_UNKNOWN && n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, "; %s", kiln_powerfit_describe(&g->calls_fit, "calls", k, sizeof k));
+    if (g->calls_out_fit.cls != KILN_CX_UNKNOWN && n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "; %s",
+                 kiln_powerfit_describe(&g->calls_out_fit, "calls made", k, sizeof k));
+}
+
+static void append_evidence(kiln_finding *fd, const char *text)
+{
+    size_t n = strlen(fd->evidence);
+    if (n + 3 < sizeof fd->evidence)
+        snprintf(fd->evidence + n, sizeof fd->evidence - n, "; %s", text);
+}
+
+/* Every finding on a measured function states its growth; a superlinear
+ * function no linear-scan or recursion finding speaks for gets its own. */
+static void detect_growth(ctx *c)
+{
+    kiln_analysis *a = c->a;
+    uint32_t nf = kiln_profile_func_count(c->p);
+    char text[320], t[32];
+    for (size_t gi = 0; gi < a->n_growth; gi++) {
+        const kiln_growth *g = &a->growth[gi];
+        if (g->func >= nf)
+            continue;
+        growth_text(g, text, sizeof text);
+        int spoken = 0;
+        for (size_t i = 0; i < a->n_findings; i++) {
+            kiln_finding *fd = &a->findings[i];
+            if (fd->func != g->func || fd->growth >= 0)
+                continue;
+            fd->growth = (int)gi;
+            append_evidence(fd, text);
+            if (fd->pattern == KILN_PAT_LINEAR_SCAN || fd->pattern == KILN_PAT_RECURSION)
+                spoken = 1;
+        }
+        const kiln_func *fn = kiln_profile_func_at(c->p, g->func);
+        /* Superlinear by its own doing: the calls it makes grow superlinearly
+         * (exact counts: no R² needed), or its time per call does (a callee
+         * called n² times by someone else grows as n² but is not at fault). */
+        double per_call = g->fit.exponent - (g->calls_fit.cls != KILN_CX_UNKNOWN ? g->calls_fit.exponent : 0);
+        int superlinear = (g->calls_out_fit.cls != KILN_CX_UNKNOWN &&
+                           g->calls_out_fit.exponent >= c->o->growth_min_exponent) ||
+                          (g->fit.cls != KILN_CX_UNKNOWN && per_call >= c->o->growth_min_exponent &&
+                           (isnan(g->fit.r2) || g->fit.r2 >= c->o->growth_min_r2));
+        /* a built-in or a library family member cannot be rewritten: the
+         * finding on its caller speaks for it */
+        int changeable = kiln_profile_frame_get(c->p, fn->frame)->kind != KILN_KIND_BUILTIN &&
+                         kiln_func_family(c->p, g->func) == KILN_PAT_COUNT_;
+        if (spoken || !superlinear || !changeable || !(fn->total > 0) ||
+            fn->total / c->run < c->o->finding_min_share)
+            continue;
+        kiln_finding *fd = new_finding(c, KILN_PAT_SUPERLINEAR, g->func, KILN_NONE, fn->total);
+        if (!fd)
+            return;
+        fd->calls = fn->calls;
+        fd->prim_calls = fn->prim_calls;
+        fd->ratio = g->fit.exponent;
+        fd->growth = (int)gi;
+        q(c, t, sizeof t, fn->total);
+        snprintf(fd->evidence, sizeof fd->evidence, "%s; total %s = %.1f%% of the run at this size", text, t,
+                 100 * fd->share);
+    }
+}
+
 static int finding_order(const void *x, const void *y)
 {
     const kiln_finding *a = x, *b = y;
@@ -462,6 +540,18 @@ kiln_status kiln_analyze(const kiln_profile *p, const kiln_analysis_opts *opts, 
     }
     a->has_calls = a->total_calls > 0;
 
+    if (opts && opts->growth && opts->n_growth) {
+        a->growth = malloc(opts->n_growth * sizeof *a->growth);
+        if (!a->growth) {
+            kiln_analysis_free(a);
+            return kiln_error_set(err, KILN_ERR_NOMEM, "analysis: out of memory");
+        }
+        memcpy(a->growth, opts->growth, opts->n_growth * sizeof *a->growth);
+        a->n_growth = opts->n_growth;
+    }
+    a->opts.growth = a->growth;   /* never the caller's borrowed array */
+    a->opts.n_growth = a->n_growth;
+
     ctx c = {a, p, &a->opts, a->run_total, ki_unit_seconds(a->unit) * 1e6, 0, 0};
     if (!(a->run_total > 0)) {
         *out = a;
@@ -476,6 +566,7 @@ kiln_status kiln_analyze(const kiln_profile *p, const kiln_analysis_opts *opts, 
         detect_explosion(&c);
         detect_dominant(&c);
         detect_linear_scan(&c);
+        detect_growth(&c);
     }
     if (c.oom || ki_analysis_recommend(p, a) < 0) {
         kiln_analysis_free(a);
@@ -506,5 +597,6 @@ void kiln_analysis_free(kiln_analysis *a)
     free(a->junctions);
     free(a->findings);
     free(a->recs);
+    free(a->growth);
     free(a);
 }

@@ -78,6 +78,13 @@ static const kiln_pattern_info pattern_table[KILN_PAT_COUNT_] = {
         "replace linear lookups by hashed ones (set or dict built once), build strings with "
         "list.append + ''.join, and keep an index instead of rescanning",
         "O(n) work per call or per loop iteration (O(n²) overall)"},
+    [KILN_PAT_SUPERLINEAR] = {"superlinear", "Superlinear growth with input size", 'B', 0.10, 4.0,
+        "the function's measured time grows faster than its input (time ∝ n^k with k well above 1, "
+        "measured at several sizes)",
+        "replace the step that makes it superlinear by a linear or n log n one: hashed lookups (set or "
+        "dict) instead of nested scans, sort once and sweep, update results incrementally instead of "
+        "recomputing them per item",
+        "work per item grows with the number of items (nested loops over the data)"},
 };
 
 const kiln_pattern_info *kiln_pattern_info_get(kiln_pattern p)

@@ -54,7 +54,8 @@ static int covered(const kiln_profile *p, const kiln_analysis *a, kiln_func_id f
         if (fd->pattern == KILN_PAT_SLOW_LEAF || fd->pattern == KILN_PAT_DOMINANT_CALLEE ||
             fd->pattern == KILN_PAT_BUSY_JUNCTION)
             continue;
-        if (fd->func == f && (fd->pattern == KILN_PAT_LINEAR_SCAN || fd->pattern == KILN_PAT_RECURSION))
+        if (fd->func == f && (fd->pattern == KILN_PAT_LINEAR_SCAN || fd->pattern == KILN_PAT_RECURSION ||
+                              fd->pattern == KILN_PAT_SUPERLINEAR))
             return 1;
         if (fd->other == f)
             return 1;
@@ -113,7 +114,7 @@ static void apply_edge(model *md, const kiln_edge *e, double r, uint32_t stamp)
 
 static void apply(model *md, const kiln_recommendation *rc, uint32_t stamp)
 {
-    if (rc->pattern == KILN_PAT_RECURSION) {
+    if (rc->pattern == KILN_PAT_RECURSION || rc->pattern == KILN_PAT_SUPERLINEAR) {
         lower_subtree(md, rc->func, rc->remaining, stamp);
         return;
     }

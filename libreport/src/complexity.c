@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "complexity_internal.h"
 #include "kiln/complexity.h"
 
 struct kiln_scaling_set {
@@ -134,6 +135,7 @@ static void series_release(kiln_scaling_series *r)
     free((double *)r->x);
     free((double *)r->y);
     free((double *)r->calls);
+    free((double *)r->calls_out);
 }
 
 void kiln_scaling_free(kiln_scaling_set *s)
@@ -159,14 +161,29 @@ const kiln_scaling_series *kiln_scaling_series_array(const kiln_scaling_set *s)
 }
 
 /* Sort the points of a series by size (insertion sort: few points). */
-static void sort_points(double *x, double *y, double *c, size_t n)
+static void sort_points(double *x, double *y, double *c, double *o, size_t n)
 {
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && x[j - 1] > x[j]; j--) {
             double t = x[j]; x[j] = x[j - 1]; x[j - 1] = t;
             t = y[j]; y[j] = y[j - 1]; y[j - 1] = t;
             if (c) { t = c[j]; c[j] = c[j - 1]; c[j - 1] = t; }
+            if (o) { t = o[j]; o[j] = o[j - 1]; o[j - 1] = t; }
         }
+}
+
+/* Calls f makes to other functions (self-recursion left out). */
+static double calls_out(const kiln_profile *p, kiln_func_id f)
+{
+    const uint32_t *idx;
+    uint32_t n = kiln_profile_callees(p, f, &idx);
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const kiln_edge *e = kiln_profile_edge_at(p, idx[i]);
+        if (e->callee != f && e->calls > 0)
+            sum += (double)e->calls;
+    }
+    return sum;
 }
 
 /* ---- from a benchmark run ------------------------------------------------- */
@@ -226,7 +243,7 @@ kiln_status kiln_scaling_add_bench(kiln_scaling_set **setp, const kiln_bench_run
             kiln_bench_size_param(b, param, &x[k]);
             y[k] = kiln_bench_field_value(&b->stats, metric);
         }
-        sort_points(x, y, NULL, cnt);
+        sort_points(x, y, NULL, NULL, cnt);
         char name[600];
         size_t bl = strcspn(ks[i].key, "\x1f");
         snprintf(name, sizeof name, "%.*s%s%s%s", (int)bl, ks[i].key, label ? " (" : "",
@@ -268,6 +285,11 @@ static void func_key(const kiln_profile *p, kiln_func_id f, char *buf, size_t ca
     const kiln_frame *fr = kiln_profile_frame_get(p, fn->frame);
     snprintf(buf, cap, "%s:%u(%s)", kiln_profile_str(p, fr->file, NULL), fr->line,
              kiln_profile_str(p, fr->name, NULL));
+}
+
+void ki_scaling_func_key(const kiln_profile *p, kiln_func_id f, char *buf, size_t cap)
+{
+    func_key(p, f, buf, cap);
 }
 
 typedef struct {
@@ -337,10 +359,10 @@ kiln_status kiln_scaling_from_profiles(const kiln_profile *const *profiles, cons
         size_t cnt = j - i;
         if (cnt >= 2) {
             double *x = malloc(cnt * sizeof *x), *y = malloc(cnt * sizeof *y),
-                   *c = malloc(cnt * sizeof *c);
-            kiln_scaling_series *r = x && y && c ? set_push(set) : NULL;
+                   *c = malloc(cnt * sizeof *c), *o = malloc(cnt * sizeof *o);
+            kiln_scaling_series *r = x && y && c && o ? set_push(set) : NULL;
             if (!r) {
-                free(x), free(y), free(c);
+                free(x), free(y), free(c), free(o);
                 st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory");
                 break;
             }
@@ -349,12 +371,14 @@ kiln_status kiln_scaling_from_profiles(const kiln_profile *const *profiles, cons
                 x[k] = sizes[ks[i + k].prof];
                 y[k] = fn->total;
                 c[k] = (double)fn->calls;
+                o[k] = calls_out(profiles[ks[i + k].prof], ks[i + k].func);
                 if (ks[i + k].prof == largest && big_total > 0)
                     r->share = fn->total / big_total;
             }
-            sort_points(x, y, c, cnt);
+            sort_points(x, y, c, o, cnt);
             r->name = strdup(ks[i].key);
-            r->x = x, r->y = y, r->calls = c, r->n = cnt;
+            r->x = x, r->y = y, r->calls = c, r->calls_out = o, r->n = cnt;
+            kiln_fit_power(x, o, cnt, &r->calls_out_fit);  /* no calls made: UNKNOWN */
             if (!r->name) {
                 st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory");
                 break;

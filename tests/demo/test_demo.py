@@ -275,6 +275,24 @@ class DemoReport(unittest.TestCase):
             self.assertNotRegex(rows[0], r"(?i)regress|slower")
         self.assertGreater(checked, 0, "the before/after table names no pipeline benchmark")
 
+    def test_quadratic_growth_is_category_b_evidence(self):
+        """The baseline's sized benchmark test_drop_resent_orders is fitted and
+        its exponent (the log-log slope of pytest-benchmark's means) stated
+        as evidence of the Category B recommendation in drop_resent_orders."""
+        with open(BASELINE) as f:
+            runs = json.load(f)["benchmarks"]
+        points = sorted((b["params"]["size"], b["stats"]["mean"]) for b in runs
+                        if b["name"].startswith("test_drop_resent_orders["))
+        slope = loglog_slope(points)
+        hits = [text for heading, header, text in self.rows_and_blocks()
+                if re.search(r"^Rank \d", heading) and "drop_resent_orders" in heading]
+        self.assertTrue(hits, "no recommendation in drop_resent_orders")
+        joined = " ".join(hits)
+        self.assertRegex(joined, r"Category: B\b")
+        m = re.search(r"sized benchmark\): time ∝ n\^(\d+\.\d+), R² [0-9.]+: quadratic", joined)
+        self.assertIsNotNone(m, joined)
+        self.assertAlmostEqual(float(m.group(1)), slope, delta=0.006)
+
 
 if __name__ == "__main__":
     unittest.main()

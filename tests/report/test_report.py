@@ -415,6 +415,114 @@ cProfile.run("main()", sys.argv[1])
             self.assertIn("not available", vis[2])
 
 
+def loglog_slope(points):
+    """Least-squares slope of log(y) against log(x): the exponent k of y = c x^k."""
+    import math
+    xs = [math.log(x) for x, _ in points]
+    ys = [math.log(y) for _, y in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return (sum((a - mx) * (b - my) for a, b in zip(xs, ys)) /
+            sum((a - mx) ** 2 for a in xs))
+
+
+@unittest.skipIf(CMARK is None, "cmark-gfm CLI not installed (Debian package cmark-gfm)")
+class GrowthEvidence(unittest.TestCase):
+    """kiln report --sizes: cProfile files of one workload at four sizes (made
+    now by the real cProfile, tests/compare/scaling_workload.py): the
+    quadratic pair scan gets a Category B recommendation whose exponents are
+    the log-log slopes of pstats' own numbers; its linear twin gets none; the
+    callee called n(n-1)/2 times is not blamed for its caller's loop."""
+    SIZES = (200, 400, 800, 1600)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kiln-growth-")
+        cls.profs = []
+        for n in cls.SIZES:
+            out = os.path.join(cls.tmp, "w%d.prof" % n)
+            subprocess.run([sys.executable, os.path.join(SRC, "tests", "compare", "scaling_workload.py"),
+                            str(n), out], check=True)
+            cls.profs.append(out)
+        # the largest profile is analysed: give it first
+        order = list(range(len(cls.SIZES)))[::-1]
+        cls.out = os.path.join(cls.tmp, "bundle")
+        cls.proc = run_report([cls.profs[i] for i in order] + ["--no-images", "--sizes",
+                               ",".join(str(cls.SIZES[i]) for i in order)], cls.out)
+        cls.doc = parse_md(md_file(cls.out)) if cls.proc.returncode == 0 else None
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+
+    def pstats_of(self, name):
+        """Per size: (cumtime, calls made to other functions) from pstats."""
+        rows = []
+        for n, prof in zip(self.SIZES, self.profs):
+            st = pstats.Stats(prof).stats
+            key = next(k for k in st if k[2] == name)
+            made = sum(callers[key][0] for k, (cc, nc, tt, ct, callers) in st.items() if key in callers)
+            rows.append((n, st[key][3], made))
+        return rows
+
+    def recommendation(self, title):
+        """(heading, list items) of the recommendation with this heading text."""
+        els = list(self.doc)
+        for i, el in enumerate(els):
+            if el.tag == NS + "heading" and title in text_of(el):
+                items = els[i + 1] if i + 1 < len(els) else None
+                return text_of(el), [text_of(li) for li in items.iter(NS + "item")]
+        return None, []
+
+    def test_quadratic_scan_is_category_b_with_pstats_exponents(self):
+        head, items = self.recommendation("Superlinear growth with input size in duplicates_quadratic")
+        self.assertIsNotNone(head, [text_of(h) for h in self.doc.iter(NS + "heading")])
+        self.assertTrue(any(i.startswith("Category: B") for i in items), items)
+        evidence = next(i for i in items if i.startswith("Evidence"))
+        rows = self.pstats_of("duplicates_quadratic")
+        k_time = loglog_slope([(n, ct) for n, ct, _ in rows])
+        k_made = loglog_slope([(n, made) for n, _, made in rows])
+        self.assertAlmostEqual(k_made, 2.0, delta=0.05)   # n(n-1)/2 comparisons
+        m = re.search(r"time ∝ n\^(-?\d+\.\d+)", evidence)
+        self.assertIsNotNone(m, evidence)
+        self.assertAlmostEqual(float(m.group(1)), k_time, delta=0.006)
+        m = re.search(r"calls made ∝ n\^(-?\d+\.\d+), R² [0-9.]+: quadratic", evidence)
+        self.assertIsNotNone(m, evidence)
+        self.assertAlmostEqual(float(m.group(1)), k_made, delta=0.006)
+
+    def test_linear_twin_and_callee_not_blamed(self):
+        for name in ("duplicates_linear", "same", "key"):
+            with self.subTest(name=name):
+                head, _ = self.recommendation("Superlinear growth with input size in " + name)
+                self.assertIsNone(head)
+
+    def test_complexity_table_lists_measured_functions(self):
+        t = None
+        els = list(self.doc)
+        for i, el in enumerate(els):
+            if el.tag == NS + "heading" and text_of(el) == "Empirical complexity":
+                t = next(e for e in els[i:] if e.tag == NS + "table")
+                break
+        self.assertIsNotNone(t, "no Empirical complexity section")
+        rows = {r[0]: r for r in ([text_of(c) for c in row] for row in list(t)[1:])}
+        for name in ("duplicates_quadratic", "duplicates_linear", "same"):
+            self.assertIn(name, rows)
+            self.assertEqual(rows[name][1], "200–1600 (4)")
+        calls = [nc for n, prof in zip(self.SIZES, self.profs)
+                 for k, (cc, nc, tt, ct, callers) in pstats.Stats(prof).stats.items() if k[2] == "same"]
+        k_same = loglog_slope(list(zip(self.SIZES, calls)))
+        m = re.match(r"n\^(\d+\.\d+)", rows["same"][3])
+        self.assertAlmostEqual(float(m.group(1)), k_same, delta=0.006)
+
+    def test_sizes_must_match_profiles(self):
+        p = run_report(self.profs[:2] + ["--no-images", "--sizes", "1,2,3"], os.path.join(self.tmp, "x"))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        p = run_report(self.profs[:2] + ["--no-images", "--sizes", "1,-2"], os.path.join(self.tmp, "x"))
+        self.assertEqual(p.returncode, 2, p.stderr)
+
+
 class TagCheck(html.parser.HTMLParser):
     OK = {"html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "h4", "p", "table",
           "thead", "tbody", "tr", "th", "td", "ul", "ol", "li", "strong", "em", "code", "pre", "a", "img",

@@ -25,6 +25,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kiln/analysis.h"
 #include "kiln/profile.h"
@@ -446,6 +447,77 @@ static void test_empty(void)
     CHECK(kiln_pattern_info_get(KILN_PAT_COUNT_) == NULL);
 }
 
+/* Measured growth (kiln_growth): evidence appended to every finding on the
+ * function; a superlinear-growth finding (Category B) only for a function
+ * growing by its own doing (calls it makes, or time per call), not for a
+ * callee whose calls grow, a built-in, a library function, or one a
+ * linear-scan finding already names. */
+static kiln_powerfit fit_of(double k, double r2)
+{
+    kiln_powerfit f = {k, 1.0, r2, 4, k >= 1.6 ? KILN_CX_QUADRATIC : KILN_CX_LINEAR, 0};
+    return f;
+}
+
+static void test_growth(void)
+{
+    kiln_profile *p = build_graph(slow_funcs, sizeof slow_funcs / sizeof *slow_funcs, slow_edges,
+                                  sizeof slow_edges / sizeof *slow_edges);
+    kiln_growth g[5];
+    memset(g, 0, sizeof g);
+    /* build: the calls it makes grow as n^2 (exact counts), time only 1.5 */
+    g[0].func = 8, g[0].fit = fit_of(1.5, 0.99), g[0].calls_fit = fit_of(0, 1), g[0].calls_out_fit = fit_of(2, 1);
+    /* add_line: called n^2 times, time n^2 as well: per call constant */
+    g[1].func = 9, g[1].fit = fit_of(2.0, 0.99), g[1].calls_fit = fit_of(2.0, 1);
+    /* unique_events: quadratic time, but the linear-scan finding speaks */
+    g[2].func = 6, g[2].fit = fit_of(2.0, 0.999), g[2].calls_fit = fit_of(0, 1);
+    /* the 'search' built-in and re.compile: never rewritten */
+    g[3].func = 5, g[3].fit = fit_of(2.5, 0.99), g[3].calls_fit = fit_of(0, 1);
+    g[4].func = 3, g[4].fit = fit_of(2.5, 0.99), g[4].calls_fit = fit_of(0, 1);
+    for (int i = 0; i < 5; i++)
+        g[i].size_min = 1000, g[i].size_max = 8000, g[i].series = (size_t)i;
+    kiln_analysis_opts o;
+    kiln_analysis_opts_default(&o);
+    o.growth = g;
+    o.n_growth = 5;
+    kiln_analysis *a = NULL;
+    kiln_error err;
+    CHECK_EQ_INT(kiln_analyze(p, &o, &a, &err), KILN_OK);
+    if (!a)
+        return;
+    CHECK(a->growth != g && a->opts.growth == a->growth && a->n_growth == 5);
+    const kiln_finding *f = find(a, p, KILN_PAT_SUPERLINEAR, "build");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(strstr(f->evidence, "calls made \xE2\x88\x9D n^2.00") != NULL);
+        CHECK_EQ_DBL(f->time, 0.082, 1e-12);
+        CHECK_EQ_INT(f->growth, 0);
+    }
+    CHECK(find(a, p, KILN_PAT_SUPERLINEAR, "add_line") == NULL);
+    CHECK(find(a, p, KILN_PAT_SUPERLINEAR, "unique_events") == NULL);
+    CHECK(find(a, p, KILN_PAT_SUPERLINEAR, "compile") == NULL);
+    CHECK(find(a, p, KILN_PAT_SUPERLINEAR, "<method 'search' of 're.Pattern' objects>") == NULL);
+    f = find(a, p, KILN_PAT_LINEAR_SCAN, "unique_events");
+    CHECK(f && strstr(f->evidence, "time \xE2\x88\x9D n^2.00, R\xC2\xB2 0.999: quadratic") && f->growth == 2);
+    f = find(a, p, KILN_PAT_LINEAR_SCAN, "add_line");
+    CHECK(f && strstr(f->evidence, "calls \xE2\x88\x9D n^2.00") && f->growth == 1);
+    /* the superlinear recommendation is Category B, addressing build's subtree */
+    int seen = 0;
+    for (size_t i = 0; i < a->n_recs; i++)
+        if (a->recs[i].pattern == KILN_PAT_SUPERLINEAR) {
+            seen++;
+            CHECK_EQ_INT(a->recs[i].category, 'B');
+            CHECK_EQ_STR(fname(p, a->recs[i].func), "build");
+        }
+    CHECK_EQ_INT(seen, 1);
+    /* a higher threshold removes it */
+    kiln_analysis_free(a);
+    o.growth_min_exponent = 2.5;
+    CHECK_EQ_INT(kiln_analyze(p, &o, &a, &err), KILN_OK);
+    CHECK(a && find(a, p, KILN_PAT_SUPERLINEAR, "build") == NULL);
+    kiln_analysis_free(a);
+    kiln_profile_free(p);
+}
+
 int main(void)
 {
     test_slow_profile();
@@ -455,5 +527,6 @@ int main(void)
     test_sampled_tree();
     test_overlap();
     test_empty();
+    test_growth();
     return check_done();
 }

@@ -9,7 +9,8 @@
  *   findings           pattern detectors, each a small rule that states its
  *                      evidence in numbers (recursion blow-up, call-count
  *                      explosion under one caller, known costly families,
- *                      time mostly in one callee, linear scans);
+ *                      time mostly in one callee, linear scans, and, given
+ *                      measured growth with input size, superlinear growth);
  *   recommendations    one per function, category A-D as in the seed
  *                      workflow, with an Amdahl's-law estimate of the
  *                      whole-program speedup, effort in hours from a fixed
@@ -29,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kiln/complexity.h"
 #include "kiln/profile.h"
 #include "kiln/status.h"
 
@@ -51,6 +53,22 @@ typedef struct kiln_analysis_opts {
     double pareto_target;             /* the 80/20 statement's cover (0.80) */
     uint32_t max_list;                /* leaves/junctions kept (20) */
     uint32_t max_recommendations;     /* (12) */
+    /* Empirical complexity (kiln_growth_match), or NULL: borrowed for the
+     * call, copied into the analysis. Every finding on a function with a
+     * measured growth states it in its evidence. A function grows
+     * superlinearly by its own doing when the calls it makes grow as n^k
+     * with k >= growth_min_exponent, or its time per call does (time
+     * exponent minus calls exponent) with R² >= growth_min_r2 (or at two
+     * sizes). Such a function that holds >= finding_min_share of the run and
+     * is neither a built-in nor a costly-family member gets a
+     * superlinear-growth finding (Category B) unless a linear-scan or
+     * recursion finding already speaks for it. */
+    const kiln_growth *growth;
+    size_t n_growth;
+    double growth_min_exponent;       /* (1.6, where "quadratic" starts: timed
+                                       * growth of linear code measures up to
+                                       * ~1.6 over small sizes from cache effects) */
+    double growth_min_r2;             /* (0.90) */
 } kiln_analysis_opts;
 
 /* Fills o with the defaults above. */
@@ -70,6 +88,7 @@ typedef enum kiln_pattern {
     KILN_PAT_NUMERIC_LOOP,       /* Python-level loop over numbers (math builtins) */
     KILN_PAT_DOMINANT_CALLEE,    /* a function whose time is mostly in one callee */
     KILN_PAT_LINEAR_SCAN,        /* a hot leaf with a large per-call cost */
+    KILN_PAT_SUPERLINEAR,        /* measured time grows faster than the input */
     KILN_PAT_COUNT_
 } kiln_pattern;
 
@@ -108,8 +127,11 @@ typedef struct kiln_finding {
     int64_t calls;            /* calls involved (edge or function), 0 = unknown */
     int64_t prim_calls;       /* recursion: primitive calls */
     double ratio;             /* recursion: calls/prim; explosion/family: calls per
-                               * caller call; dominant: callee share; scan: us/call */
-    char evidence[384];       /* numbers only, e.g. "57313 calls, 1 primitive (57313:1)..." */
+                               * caller call; dominant: callee share; scan: us/call;
+                               * superlinear: the growth exponent */
+    int growth;               /* index into growth[] when the function's growth
+                               * was measured (stated in evidence), else -1 */
+    char evidence[512];       /* numbers only, e.g. "57313 calls, 1 primitive (57313:1)..." */
 } kiln_finding;
 
 typedef struct kiln_recommendation {
@@ -141,6 +163,7 @@ typedef struct kiln_analysis {
     kiln_hot_func *junctions; size_t n_junctions;
     kiln_finding *findings;   size_t n_findings;      /* sorted by share, largest first */
     kiln_recommendation *recs; size_t n_recs;         /* ranked: highest leverage first */
+    kiln_growth *growth;      size_t n_growth;        /* the measured growth used (a copy) */
 
     double combined_saved_share; /* all recommendations together, overlap removed */
     double combined_speedup;     /* 1 / (1 - combined_saved_share) */

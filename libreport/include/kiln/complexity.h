@@ -66,6 +66,8 @@ typedef struct kiln_scaling_series {
     const double *calls;   /* call counts (profiles), or NULL */
     kiln_powerfit fit;     /* of y */
     kiln_powerfit calls_fit; /* of calls (profiles), else cls = UNKNOWN */
+    const double *calls_out; /* profiles: calls the function makes to others, or NULL */
+    kiln_powerfit calls_out_fit; /* of calls_out, else cls = UNKNOWN */
     double share;          /* profiles: the function's share of the largest run, 0..1 */
 } kiln_scaling_series;
 
@@ -82,8 +84,8 @@ kiln_status kiln_scaling_add_bench(kiln_scaling_set **set, const kiln_bench_run 
 
 /* Series from profiles of one workload at several sizes (n >= 2), one per
  * function present in at least two of them, keyed by name, file and line:
- * y = the function's total (cumulative) time, calls = its call count.
- * Ordered by share of the largest run. Returns new. */
+ * y = the function's total (cumulative) time, calls = its call count,
+ * calls_out = the calls it makes to other functions. Ordered by share of the largest run. Returns new. */
 kiln_status kiln_scaling_from_profiles(const kiln_profile *const *profiles, const double *sizes,
                                        size_t n, kiln_scaling_set **out, kiln_error *err);
 
@@ -92,6 +94,35 @@ const kiln_scaling_series *kiln_scaling_at(const kiln_scaling_set *s, size_t i);
 /* The series as one array (borrowed, valid until the set changes). */
 const kiln_scaling_series *kiln_scaling_series_array(const kiln_scaling_set *s);
 void kiln_scaling_free(kiln_scaling_set *s);
+
+/* ---- growth of the analysed profile's functions ---------------------------- */
+
+/* The measured growth of one function of a profile, matched from a scaling
+ * set: the evidence that makes a finding algorithmic (Category B) in
+ * kiln_analyze (kiln_analysis_opts.growth). Holds no pointer. */
+typedef struct kiln_growth {
+    kiln_func_id func;       /* in the profile given to kiln_growth_match */
+    kiln_powerfit fit;       /* time against size */
+    kiln_powerfit calls_fit; /* calls against size; cls UNKNOWN when not measured */
+    kiln_powerfit calls_out_fit; /* calls it makes against size; likewise */
+    double size_min, size_max;
+    size_t series;           /* index of the series in the scaling set (for its name) */
+    int from_bench;          /* 1: a benchmark series whose name names the function;
+                              * 0: the function itself in profiles at several sizes */
+} kiln_growth;
+
+/* Matches series [from, to) of set to functions of p:
+ *   - profile series (kiln_scaling_from_profiles) by file, line and name;
+ *   - benchmark series by name: the benchmark's name without its " (label)"
+ *     suffix and without a "test_", "bench_" or "benchmark_" prefix (or a
+ *     "_benchmark"/"_bench" suffix) equals the function's name, or the part
+ *     after its last '.'; when several functions match, the one with the
+ *     largest total time.
+ * Series whose time fit failed are skipped; a function matched twice keeps
+ * the first series. On success *out is new (free()), *n its length (may
+ * be 0 with *out NULL). */
+kiln_status kiln_growth_match(const kiln_profile *p, const kiln_scaling_set *set, size_t from, size_t to,
+                              kiln_growth **out, size_t *n, kiln_error *err);
 
 #ifdef __cplusplus
 }

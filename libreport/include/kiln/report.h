@@ -75,6 +75,10 @@ typedef struct kiln_report_opts {
     const kiln_profile *const *others;
     const char *const *other_names;
     size_t n_others;
+    /* Empirical complexity: the scaling series behind the analysis's
+     * measured growth (kiln_analysis.growth[].series indexes it), listed in
+     * an "Empirical complexity" section; NULL for none. */
+    const kiln_scaling_set *scaling;
 } kiln_report_opts;
 
 /* Source excerpts: a frame's file is read when it exists as named, else
