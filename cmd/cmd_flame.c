@@ -7,7 +7,7 @@
 #include "kiln/flame.h"
 
 enum { OPT_DIFF = 256, OPT_PNG, OPT_SVG, OPT_TITLE, OPT_TYPE, OPT_FROM, OPT_ICICLE, OPT_HEAVY,
-       OPT_LEVELS, OPT_WIDTH, OPT_STRICT };
+       OPT_LEVELS, OPT_WIDTH, OPT_STRICT, OPT_NO_TIMELINE };
 
 static const cli_option flame_options[] = {
     {"output", 'o', "OUT.html", "write the interactive HTML here ('-' = standard output; default: "
@@ -23,6 +23,7 @@ static const cli_option flame_options[] = {
     {"levels", OPT_LEVELS, "N", "static output: draw at most N levels (default: 64)"},
     {"width", OPT_WIDTH, "PX", "static output: image width in pixels (default: 1200)"},
     {"strict", OPT_STRICT, NULL, "treat damaged input (ignored lines, torn tail) as an error"},
+    {"no-timeline", OPT_NO_TIMELINE, NULL, "leave out the samples' time order (smaller file, no flame chart)"},
     {0, 0, 0, 0}};
 
 static const cli_command flame_cmd = {
@@ -32,7 +33,8 @@ static const cli_command flame_cmd = {
     "one function's callers and callees, a function table, colours by name, kind or module, and\n"
     "the view kept in the URL. Several inputs are summed. With --diff, one graph of NEW coloured\n"
     "by each frame's change of share against BASE. --png/--svg write static images for pull\n"
-    "requests. (A time-ordered flame chart is not available: profiles keep no timestamps.)",
+    "requests. When one input has timestamps (perf script), the page also has a time-ordered\n"
+    "flame chart: stacks left to right in the order they were sampled (at most 1,048,576).",
     flame_options};
 
 typedef kiln_status (*render_fn)(const kiln_profile *, const kiln_flame_opts *, kiln_sink *,
@@ -67,7 +69,7 @@ int cmd_flame(int argc, char **argv);
 int cmd_flame(int argc, char **argv)
 {
     const char *output = NULL, *png = NULL, *svg = NULL, *title = NULL, *type = NULL, *from = NULL;
-    int diff = 0, strict = 0;
+    int diff = 0, strict = 0, no_timeline = 0;
     kiln_flame_opts o;
     kiln_flame_opts_init(&o);
     cli_parser ps;
@@ -88,6 +90,7 @@ int cmd_flame(int argc, char **argv)
         case OPT_LEVELS: o.max_levels = (int)cli_parse_count(&flame_cmd, "levels", arg); break;
         case OPT_WIDTH: o.width = (int)cli_parse_count(&flame_cmd, "width", arg); break;
         case OPT_STRICT: strict = 1; break;
+        case OPT_NO_TIMELINE: no_timeline = 1; break;
         default: cli_parser_release(&ps); return KILN_EXIT_USAGE;
         }
     }
@@ -111,8 +114,14 @@ int cmd_flame(int argc, char **argv)
     if (!in)
         return KILN_EXIT_INTERNAL;
     int rc = 0;
+    kiln_import_opts io;
+    memset(&io, 0, sizeof io);
+    io.format = from;
+    io.strict = strict;
+    /* the flame chart: one input drawn as HTML */
+    io.keep_timeline = nin == 1 && !diff && !no_timeline && output;
     for (int i = 0; i < nin && !rc; i++)
-        rc = cli_load_profile(argv[first + i], from, strict, &in[i]);
+        rc = cli_load_profile_opts(argv[first + i], &io, &in[i]);
     kiln_profile *merged = NULL;
     const kiln_profile *p = NULL, *base = NULL;
     char auto_title[512];

@@ -132,6 +132,31 @@ static uint32_t strtab_add(strtab *t, const kiln_profile *p, kiln_str id)
     return t->n++;
 }
 
+/* Samples out of time order (perf script --no-sort ...): a stable merge
+ * sort by time, so samples with equal times keep the input order. Returns
+ * 0, or -1 on OOM. */
+static int sort_timeline(kiln_timed_sample *v, size_t n)
+{
+    kiln_timed_sample *tmp = malloc(n * sizeof *tmp);
+    if (!tmp)
+        return -1;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = v[j].t < v[i].t ? v[j++] : v[i++];
+            while (i < mid)
+                tmp[k++] = v[i++];
+            while (j < hi)
+                tmp[k++] = v[j++];
+        }
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    free(tmp);
+    return 0;
+}
+
 kiln_status ki_flame_encode(const kiln_profile *p, int type, int base_type, const uint32_t *marks,
                             kiln_buf *blob, kiln_error *err)
 {
@@ -140,7 +165,8 @@ kiln_status ki_flame_encode(const kiln_profile *p, int type, int base_type, cons
     uint32_t nnodes = kiln_profile_node_count(p);
     kiln_status st = KILN_OK;
     strtab t = {0};
-    uint32_t *fcols = NULL, *order = NULL, *depth = NULL;
+    uint32_t *fcols = NULL, *order = NULL, *depth = NULL, *pre = NULL;
+    kiln_timed_sample *tl = NULL;
     int has_calls = 0;
 
     if (nnodes == 0)
@@ -187,9 +213,30 @@ kiln_status ki_flame_encode(const kiln_profile *p, int type, int base_type, cons
         }
     }
 
+    /* The timeline (single profiles only), in time order, nodes renumbered
+     * to pre-order. */
+    size_t tl_n = base_type < 0 ? kiln_profile_timeline_count(p) : 0;
+    if (tl_n) {
+        tl = malloc(tl_n * sizeof *tl);
+        pre = malloc((size_t)nnodes * sizeof *pre);
+        if (!tl || !pre) {
+            st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory encoding the flame graph");
+            goto out;
+        }
+        memcpy(tl, kiln_profile_timeline(p), tl_n * sizeof *tl);
+        for (uint32_t i = 0; i < cnt; i++)
+            pre[order[i]] = i;
+        int sorted = 1;
+        for (size_t i = 1; i < tl_n && sorted; i++)
+            sorted = tl[i - 1].t <= tl[i].t;
+        if (!sorted && sort_timeline(tl, tl_n) != 0) {
+            st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory encoding the flame graph");
+            goto out;
+        }
+    }
     /* Reserve everything once: the rest is appends of 4 and 8 bytes. */
     size_t need = 64 + 4 * ((size_t)t.n + 1) + t.bytes.len + 32 + 32 * (size_t)nframes +
-                  (size_t)cnt * (8 + 8 * (2 + (base_type >= 0) + has_calls));
+                  (size_t)cnt * (8 + 8 * (2 + (base_type >= 0) + has_calls)) + 16 + 12 * tl_n;
     if (kiln_buf_grow(blob, need) != 0) {
         st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory encoding the flame graph");
         goto out;
@@ -200,8 +247,9 @@ kiln_status ki_flame_encode(const kiln_profile *p, int type, int base_type, cons
     put_u32(blob, (uint32_t)t.bytes.len);
     put_u32(blob, nframes);
     put_u32(blob, cnt);
-    put_u32(blob, (base_type >= 0 ? 1u : 0u) | (has_calls ? 2u : 0u));
-    for (int i = 7; i < 16; i++)
+    put_u32(blob, (base_type >= 0 ? 1u : 0u) | (has_calls ? 2u : 0u) | (tl_n ? 4u : 0u));
+    put_u32(blob, (uint32_t)tl_n);
+    for (int i = 8; i < 16; i++)
         put_u32(blob, 0);
     kiln_buf_add(blob, t.offsets.data, t.offsets.len);
     pad8(blob);
@@ -235,9 +283,28 @@ kiln_status ki_flame_encode(const kiln_profile *p, int type, int base_type, cons
     if (has_calls)
         for (uint32_t i = 0; i < cnt; i++)
             put_f64(blob, (double)kiln_profile_node_calls(p, order[i]));
+    if (tl_n) {
+        pad8(blob);
+        put_f64(blob, tl[0].t);
+        for (size_t i = 0; i < tl_n; i++) {
+            double us = i ? (tl[i].t - tl[i - 1].t) * 1e6 : 0;
+            put_u32(blob, us >= 4294967295.0 ? UINT32_MAX : (uint32_t)(us + 0.5));
+        }
+        for (size_t i = 0; i < tl_n; i++)
+            put_u32(blob, tl[i].node < nnodes ? pre[tl[i].node] : 0);
+        for (size_t i = 0; i < tl_n; i++) {
+            uint32_t u;
+            /* the timeline holds type 0's value; other types count samples */
+            float v = type != 0 ? 1.0f : tl[i].value > 0 ? tl[i].value : 0;
+            memcpy(&u, &v, 4);
+            put_u32(blob, u);
+        }
+    }
     if (blob->failed || t.bytes.failed || t.offsets.failed)
         st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory encoding the flame graph");
 out:
+    free(tl);
+    free(pre);
     kiln_buf_release(&t.offsets);
     kiln_buf_release(&t.bytes);
     free(t.local);

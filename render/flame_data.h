@@ -18,6 +18,12 @@
  *   f64[nnodes]     self value
  *   f64[nnodes]     base self value            (flags & 1)
  *   f64[nnodes]     calls in this context       (flags & 2)
+ *   timeline (flags & 4), header[7] = its sample count m, samples in time
+ *   order (the time-ordered flame chart):
+ *   f64             time of the first sample, seconds
+ *   u32[m]          time since the previous sample, microseconds (saturated)
+ *   u32[m]          leaf node (pre-order index)
+ *   f32[m]          value of the sample (sample type of the graph)
  */
 #ifndef KI_FLAME_DATA_H
 #define KI_FLAME_DATA_H

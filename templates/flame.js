@@ -43,6 +43,14 @@
     const self = f64(n);
     const base = (flags & 1) ? f64(n) : null;
     const calls = (flags & 2) ? f64(n) : null;
+    let timeline = null;
+    if (flags & 4) {
+      const m = h[7];
+      const t0 = f64(1)[0];
+      const dt = u32(m), leaf = u32(m);
+      const value = new Float32Array(buf, off, m); off += 4 * m;
+      timeline = { n: m, t0, dt, leaf, value };
+    }
     const dec = new TextDecoder();
     const cache = new Array(nstr);
     // Pure ASCII tables (the common case) decode in one call; byte offsets
@@ -66,7 +74,7 @@
       if (i > 0) { parent[i] = d > 0 ? stack[d - 1] : 0; frame[i] = nframe[i] >= nf ? -1 : nframe[i]; }
       stack.push(i);
     }
-    return { frames, tree: makeTree(parent, frame, clean(self), base && clean(base), calls, true) };
+    return { frames, tree: makeTree(parent, frame, clean(self), base && clean(base), calls, true), timeline };
   }
 
   function clean(a) {
@@ -123,8 +131,40 @@
     };
   }
 
+  // The time-ordered flame chart: one node per run of consecutive samples
+  // that share a frame at a depth (under the same run above it), children
+  // in time order, so the view draws stacks left to right as they were
+  // sampled. Widths are the samples' values. start/end: sample indexes.
+  function buildChart(tl, t) {
+    const parent = [-1], frame = [-1], self = [0], first = [0], last = [tl.n];
+    const open = [0], openMain = [0], path = [];
+    for (let s = 0; s < tl.n; s++) {
+      path.length = 0;
+      for (let m = tl.leaf[s]; m > 0 && m < t.n; m = t.parent[m]) path.push(m);
+      const L = path.length;
+      let d = 1;
+      while (d <= L && d < openMain.length && openMain[d] === path[L - d]) d++;
+      for (let k = d; k < open.length; k++) last[open[k]] = s;
+      open.length = d; openMain.length = d;
+      for (; d <= L; d++) {
+        const m = path[L - d], c = parent.length;
+        parent.push(open[d - 1]); frame.push(t.frame[m]); self.push(0); first.push(s); last.push(tl.n);
+        open.push(c); openMain.push(m);
+      }
+      self[open[L]] += tl.value[s];
+    }
+    const tree = makeTree(Int32Array.from(parent), Int32Array.from(frame), Float64Array.from(self), null, null, false);
+    tree.timeOrder = true;
+    // seconds since the first sample, per sample index (n = the end)
+    const at = new Float64Array(tl.n + 1);
+    for (let s = 1; s < tl.n; s++) at[s] = at[s - 1] + tl.dt[s] / 1e6;
+    at[tl.n] = tl.n ? at[tl.n - 1] : 0;
+    tree.span = (i) => [at[first[i]], at[Math.min(last[i], tl.n)]];
+    return tree;
+  }
+
   // ---------------------------------------------------------------- state
-  let meta, frames, main;
+  let meta, frames, main, timeline = null, chart = null, chartView = null;
   let nameRank = null;            // frame -> rank of its name in sorted order
   const st = { z: 0, sel: -1, s: '', c: false, v: 'flame', o: 'alpha', m: 'name', d: 'diff', f: -1 };
   let match = null;               // Uint8Array per frame, or null when no search
@@ -191,10 +231,11 @@
     const key = st.o + '/' + t.wkey;
     if (t.orderKey === key) return;
     const { cstart, kids, frame, n } = t;
-    let cmp;
+    let cmp = null;
     if (st.o === 'heavy') cmp = (a, b) => (w[b] - w[a]) || (a - b);
     else { ensureRank(); cmp = (a, b) => (nameRank[frame[a]] - nameRank[frame[b]]) || (a - b); }
-    for (let i = 0; i < n; i++) {
+    // the flame chart keeps its children in time order
+    if (!t.timeOrder) for (let i = 0; i < n; i++) {
       const s = cstart[i], e = cstart[i + 1];
       if (e - s > 1) kids.subarray(s, e).sort(cmp);
     }
@@ -537,6 +578,7 @@
       const T = t.total[0];
       rows.push(['total', fmtValue(t.total[i]) + ' (' + pct(t.total[i], T) + (z > 0 ? ', ' + pct(t.total[i], t.total[z]) + ' of zoom' : '') + ')']);
       rows.push(['self', fmtValue(t.self[i]) + ' (' + pct(t.self[i], T) + ')']);
+      if (t.span) { const [a, b] = t.span(i); rows.push(['time', a.toFixed(3) + ' s \u2013 ' + b.toFixed(3) + ' s after the first sample']); }
     }
     let calls = t.calls ? t.calls[i] : 0;
     if (!calls && f >= 0 && frames.calls[f]) rows.push(['calls', frames.calls[f].toLocaleString('en-US') + ' (all contexts)']);
@@ -746,8 +788,10 @@
     st.v = v;
     $('view').value = v;
     hideTip();
-    const g = $('graph'), sw = $('sandwich'), tb = $('table');
+    const g = $('graph'), sw = $('sandwich'), tb = $('table'), ch = $('chart');
     g.hidden = !(v === 'flame' || v === 'icicle');
+    ch.hidden = v !== 'chart';
+    $('order').disabled = v === 'chart';   // the chart is in time order
     sw.hidden = v !== 'sandwich';
     tb.hidden = v !== 'table';
     views = [];
@@ -760,6 +804,13 @@
       mainView.sized = false;
       if (changed || !mainView.placed) { mainView.size(); mainView.scrollToDepth(main.depth[mainView.z]); mainView.placed = true; }
       mainView.draw();
+    } else if (v === 'chart') {
+      if (!chart) { const t1 = performance.now(); chart = buildChart(timeline, main); window.kiln.timings.chart = performance.now() - t1; }
+      if (!chartView) chartView = new FlameView(ch, chart, 'icicle', () => { crumbs(); });
+      views = [chartView];
+      chartView.sized = false;
+      chartView.size();
+      chartView.draw();
     } else if (v === 'sandwich') {
       if (st.f < 0 || st.f >= frames.n) {
         // Default to the function with the largest self value.
@@ -819,7 +870,7 @@
     st.s = p.get('s') || '';
     st.c = p.get('c') === '1';
     const v = p.get('v');
-    st.v = ['flame', 'icicle', 'sandwich', 'table'].includes(v) ? v : (meta.inverted ? 'icicle' : 'flame');
+    st.v = ['flame', 'icicle', 'sandwich', 'table'].includes(v) || (v === 'chart' && timeline) ? v : (meta.inverted ? 'icicle' : 'flame');
     st.o = p.get('o') === 'heavy' || (!p.has('o') && meta.heavy) ? 'heavy' : 'alpha';
     const m = p.get('m');
     st.m = ['name', 'kind', 'module'].includes(m) ? m : 'name';
@@ -921,6 +972,8 @@
     tm.tree = performance.now() - t0;
     frames = parsed.frames;
     main = parsed.tree;
+    timeline = parsed.timeline;
+    if (!timeline) $('view').querySelector('[value=chart]').remove();
     $('title').textContent = meta.title;
     $('subtitle').textContent = meta.subtitle || '';
     let tot = 'total ' + fmtValue(main.total[0]) + ' \u00b7 ' + main.n.toLocaleString('en-US') + ' frames';
@@ -957,6 +1010,8 @@
       return { name: fname(t.frame[i]), total: t.total[i], self: t.self[i], depth: t.depth[i], base: t.btotal ? t.btotal[i] : null, path };
     },
     color: (i, k) => { const t = views[k || 0].tree; return meta.diff ? diffColor(t, i) : frameColor(t.frame[i]); },
+    edgeLeaf: (k, right) => { const t = views[k || 0].tree; layout(t); let i = 0; while (t.cstart[i + 1] > t.cstart[i]) i = t.kids[right ? t.cstart[i + 1] - 1 : t.cstart[i]]; return i; },
+    span: (i, k) => { const t = views[k || 0].tree; return t.span ? t.span(i) : null; },
     childrenNames: (i, k) => { const t = views[k || 0].tree; layout(t); const out = []; for (let c = t.cstart[i]; c < t.cstart[i + 1]; c++) out.push(fname(t.frame[t.kids[c]])); return out; },
   };
 

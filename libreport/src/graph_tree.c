@@ -163,6 +163,7 @@ kiln_status ki_profile_tree_from_graph(kiln_profile *p, kiln_error *err)
         return st;
     if (p->ntypes == 0 || p->nfuncs == 0)
         return KILN_OK;
+    p->ntimeline = 0;   /* its node ids belong to the old tree */
     uint32_t nf = p->nfuncs;
     walk_t w = {p, p->graph_type < p->ntypes ? p->graph_type : 0, 0, NULL, NULL, NULL, NULL, 0};
     w.edge_onpath = calloc(p->nedges ? p->nedges : 1, sizeof *w.edge_onpath);

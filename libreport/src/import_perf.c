@@ -65,6 +65,7 @@ typedef struct perf_state {
     int state;
     kiln_frame_id comm_frame;
     double weight;
+    double time;        /* the sample's timestamp in seconds, or -1 */
     uint64_t sample_line;
     char event[EVENT_MAX];        /* the kept event ("" = not chosen yet) */
     int event_chosen;
@@ -427,6 +428,8 @@ static kiln_status finish_sample(perf_state *st, kiln_error *err)
     } else {
         kiln_profile_add_self(st->p, leaf, 0, 1.0);
     }
+    if (st->time >= 0)
+        kiln_profile_timeline_add(st->p, st->time, leaf, st->ntypes == 2 ? st->weight : 1.0);
     st->samples++;
     return KILN_OK;
 }
@@ -492,6 +495,22 @@ static int is_time_token(const char *s, size_t n)
     return 1;
 }
 
+/* "12345.678901" (digits, at most one '.') as seconds; exact to the
+ * nanosecond for perf's 9 decimals up to ~10^7 s of uptime. */
+static double parse_time(const char *s, size_t n)
+{
+    uint64_t whole = 0, frac = 0, scale = 1;
+    size_t i = 0;
+    for (; i < n && s[i] != '.' && i < 18; i++)
+        whole = whole * 10 + (uint64_t)(s[i] - '0');
+    if (i < n && s[i] == '.')
+        for (i++; i < n && scale < 1000000000000ull; i++) {
+            frac = frac * 10 + (uint64_t)(s[i] - '0');
+            scale *= 10;
+        }
+    return (double)whole + (double)frac / (double)scale;
+}
+
 /* A sample header line. Returns a status; malformed headers are noted. */
 static kiln_status header_line(perf_state *st, const char *line, size_t len, uint64_t lineno,
                                kiln_error *err)
@@ -525,6 +544,7 @@ static kiln_status header_line(perf_state *st, const char *line, size_t len, uin
     const char *event = "", *rest = NULL;
     size_t event_len = 0, rest_len = 0;
     int have_period = 0;
+    double time = -1;
     double period = 0;
     i = anchor_end;
     while (i < len) {
@@ -539,8 +559,11 @@ static kiln_status header_line(perf_state *st, const char *line, size_t len, uin
         size_t tn = i - b;
         if (tn >= 2 && t[0] == '[' && t[tn - 1] == ']')
             continue; /* [cpu] */
-        if (is_time_token(t, tn))
+        if (is_time_token(t, tn)) {
+            if (st->opts && st->opts->keep_timeline)
+                time = parse_time(t, tn - 1);
             continue;
+        }
         if (all_digits(t, tn)) {
             uint64_t v = 0;
             for (size_t k = 0; k < tn && k < 19; k++)
@@ -584,6 +607,7 @@ static kiln_status header_line(perf_state *st, const char *line, size_t len, uin
             return s;
     }
     st->weight = have_period ? period : 1.0;
+    st->time = time;
     st->sample_line = lineno;
     st->n = 0;
     st->has_inlined = 0;

@@ -86,6 +86,7 @@ void kiln_profile_free(kiln_profile *p)
     free(p->self);
     free(p->total);
     free(p->calls);
+    free(p->timeline);
     ki_map_release(&p->node_map);
     free(p->funcs);
     free(p->func_of_frame);

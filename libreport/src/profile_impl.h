@@ -57,6 +57,11 @@ struct kiln_profile {
 
     kiln_mapping *maps;
     uint32_t nmaps, cap_maps;
+
+    /* timeline (profile_timeline.c) */
+    kiln_timed_sample *timeline;
+    uint32_t ntimeline, cap_timeline;
+    uint64_t timeline_dropped;
 };
 
 /* Grow an array of elem-sized items so that index `need - 1` fits. */

@@ -154,6 +154,79 @@ test('sandwich and function table', async () => {
   assert.deepStrictEqual(problems, []);
 });
 
+test('flame chart: the perf samples left to right in time order', async () => {
+  // Ground truth: the perf script text itself, parsed here. kiln names a
+  // frame by its symbol without the +0x offset and its module (an inlined
+  // frame takes the module of the real frame below it).
+  const perf = path.join(tmp, 'medium.perf');
+  fs.writeFileSync(perf, execFileSync('xz', ['-dc', path.join(SRC, 'fixtures/perf/medium.perf.xz')], { maxBuffer: 1 << 28 }));
+  const samples = [];
+  let cur = null;
+  for (const line of fs.readFileSync(perf, 'utf8').split('\n')) {
+    if (!line.trim() || line.startsWith('#')) { cur = null; continue; }
+    if (!/^\s/.test(line)) {
+      const m = /^(.*?)\s+\d+(?:\/\d+)?\s+(?:\[\d+\]\s+)?(\d+\.\d+):\s+(\d+)\s/.exec(line);
+      cur = { comm: m[1], t: Number(m[2]), period: Number(m[3]), frames: [] };
+      samples.push(cur);
+      continue;
+    }
+    const m = /^\s+[0-9a-f]+\s+(.*)\s+\((.*)\)$/.exec(line);
+    cur.frames.push({ sym: m[1].replace(/\+0x[0-9a-f]+$/, ''), dso: m[2] });
+  }
+  const stacksInOrder = samples.map((smp) => {
+    const keys = [], names = [];
+    let dso = '';
+    for (let k = smp.frames.length - 1; k >= 0; k--) {   // root first
+      const f = smp.frames[k];
+      if (f.dso !== 'inlined') dso = f.dso;
+      keys.push(f.sym + '|' + dso);
+      names.push(f.sym);
+    }
+    return { keys: [smp.comm].concat(keys), names: [smp.comm].concat(names), period: smp.period, t: smp.t };
+  });
+  // one chart node per run of equal prefixes at each depth
+  let runs = 0;
+  stacksInOrder.forEach((st2, i) => {
+    const prev = i ? stacksInOrder[i - 1].keys : [];
+    let same = true;
+    st2.keys.forEach((k, d) => { same = same && prev[d] === k; if (!same) runs++; });
+  });
+  const periods = stacksInOrder.reduce((a, x) => a + x.period, 0);
+
+  const html = path.join(tmp, 'chart.html');
+  kiln('flame', perf, '-o', html);
+  const { page, problems } = await open(browser.ctx, html);
+  assert.ok(await page.locator('#view option[value=chart]').count() === 1, 'the chart is offered');
+  await page.selectOption('#view', 'chart');
+  await page.waitForFunction(() => kiln.state().v === 'chart');
+  const v = (await page.evaluate(() => kiln.views()))[0];
+  assert.strictEqual(v.total, periods, 'every sample is in the chart, weighted by its period');
+  assert.strictEqual(v.n - 1, runs, 'one node per run of consecutive samples sharing a frame at a depth');
+  assert.strictEqual(v.orient, 'icicle');
+  // the leftmost path is the first sample's stack, the rightmost the last's
+  const edge = await page.evaluate(() => [false, true].map((right) => {
+    const i = kiln.edgeLeaf(0, right);
+    return Object.assign(kiln.nodeInfo(i, 0), { span: kiln.span(i, 0) });
+  }));
+  assert.deepStrictEqual(edge[0].path, stacksInOrder[0].names);
+  assert.deepStrictEqual(edge[1].path, stacksInOrder[stacksInOrder.length - 1].names);
+  // the tooltip states when: the first leaf starts at 0, the last ends with the last sample
+  const last = stacksInOrder[stacksInOrder.length - 1].t - stacksInOrder[0].t;
+  assert.strictEqual(edge[0].span[0], 0);
+  assert.ok(Math.abs(edge[1].span[1] - last) < 1e-3, edge[1].span + ' vs ' + last);
+  assert.strictEqual(hashOf(page).get('v'), 'chart');
+  // a link opens the chart again
+  const again = await open(browser.ctx, html, 'v=chart');
+  assert.strictEqual((await again.page.evaluate(() => kiln.views()))[0].n, v.n);
+  assert.deepStrictEqual(problems.concat(again.problems), []);
+  // folded input has no time order: no chart offered
+  const fh = path.join(tmp, 'nochart.html');
+  kiln('flame', FOLDED, '-o', fh);
+  const plain = await open(browser.ctx, fh, 'v=chart');
+  assert.strictEqual(await plain.page.locator('#view option[value=chart]').count(), 0);
+  assert.strictEqual(await plain.page.evaluate(() => kiln.state().v), 'flame');
+});
+
 test('diff: colours, numbers in the tooltip, base/new/difference toggle', async () => {
   // NEW: medium.folded with every stack through Py_FinalizeEx tripled, one
   // stack dropped and one new stack added.

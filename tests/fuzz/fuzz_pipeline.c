@@ -68,6 +68,7 @@ static kiln_profile *import_as(const void *data, size_t size, const char *format
     memset(&opts, 0, sizeof opts);
     opts.format = format;
     opts.warn = ignore_warning;
+    opts.keep_timeline = 1;   /* perf input: the flame chart's data is encoded too */
     kiln_profile *p = NULL;
     kiln_error_clear(err);
     kiln_import_memory(data, size, &opts, &p, err);

@@ -28,6 +28,7 @@ static inline int fuzz_import_then(const uint8_t *data, size_t size, const char 
     kiln_import_opts opts = {0};
     opts.format = format;
     opts.warn = fuzz_ignore_warning;
+    opts.keep_timeline = 1;   /* perf: the timestamps' parser runs too */
     kiln_profile *p = NULL;
     kiln_error err;
     kiln_error_clear(&err);

@@ -33,6 +33,10 @@ typedef struct kiln_import_opts {
     /* Unresolved native addresses (kiln record) are symbolized after import
      * (kiln/symbolize.h) unless this is set. */
     int no_symbolize;
+    /* Keep the samples' order and timestamps (kiln_profile_timeline) when
+     * the input has them: memory grows with the samples, up to
+     * KILN_TIMELINE_MAX. */
+    int keep_timeline;
 } kiln_import_opts;
 
 /* Names of the built-in importers, NULL-terminated. */

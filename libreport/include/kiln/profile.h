@@ -173,6 +173,28 @@ uint64_t kiln_profile_node_calls(const kiln_profile *p, kiln_node_id n);
 /* Sum of self over all nodes (= root total after finish). */
 double kiln_profile_total(const kiln_profile *p, int type);
 
+/* ---- timeline -------------------------------------------------------------- */
+
+/* The samples in the order they were taken, for the time-ordered flame chart:
+ * kept only when an importer is asked to (kiln_import_opts.keep_timeline) and
+ * the input has timestamps (perf script). Bounded: after KILN_TIMELINE_MAX
+ * samples, further ones still count in the tree but are not kept, and
+ * kiln_profile_timeline_dropped() counts them. Node ids refer to this
+ * profile's tree; a tree rebuild (cProfile graph) clears the timeline. */
+#define KILN_TIMELINE_MAX (1u << 20)
+typedef struct kiln_timed_sample {
+    double t;            /* seconds, the input's clock */
+    kiln_node_id node;   /* the leaf */
+    float value;         /* its value in sample type 0 */
+} kiln_timed_sample;
+
+/* Appends one sample; 0, or -1 on OOM (the timeline is then dropped). */
+int kiln_profile_timeline_add(kiln_profile *p, double t, kiln_node_id node, double value);
+size_t kiln_profile_timeline_count(const kiln_profile *p);
+/* Borrowed, valid until the profile changes; NULL when empty. */
+const kiln_timed_sample *kiln_profile_timeline(const kiln_profile *p);
+uint64_t kiln_profile_timeline_dropped(const kiln_profile *p);
+
 /* Pre-order walk with ENTER/EXIT events, children in insertion order
  * (cmark's iterator shape). Iterative: depth is unbounded. */
 typedef enum { KILN_EVENT_NONE = 0, KILN_EVENT_ENTER, KILN_EVENT_EXIT, KILN_EVENT_DONE } kiln_event;
