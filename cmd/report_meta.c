@@ -209,7 +209,8 @@ static int git_dir_of(const char *dir, char *out, size_t n)
 {
     char p[PATH_MAX];
     struct stat st;
-    snprintf(p, sizeof p, "%s/.git", dir);
+    if ((size_t)snprintf(p, sizeof p, "%s/.git", dir) >= sizeof p)
+        return 0;   /* a path this long is no work tree we can name */
     if (stat(p, &st) != 0)
         return 0;
     if (S_ISDIR(st.st_mode)) {
@@ -219,11 +220,8 @@ static int git_dir_of(const char *dir, char *out, size_t n)
     char line[PATH_MAX];
     if (!read_first_line(p, line, sizeof line) || strncmp(line, "gitdir: ", 8) != 0)
         return 0;
-    if (line[8] == '/')
-        snprintf(out, n, "%s", line + 8);
-    else
-        snprintf(out, n, "%s/%s", dir, line + 8);
-    return 1;
+    int len = line[8] == '/' ? snprintf(out, n, "%s", line + 8) : snprintf(out, n, "%s/%s", dir, line + 8);
+    return len >= 0 && (size_t)len < n;
 }
 
 int rep_git_commit(const char *path, char *out, size_t n, char *why, size_t wn)
