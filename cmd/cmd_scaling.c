@@ -184,7 +184,12 @@ int cmd_scaling(int argc, char **argv)
                     kiln_buf_printf(&b, "\\x%02x", *p);
                 else
                     kiln_buf_addch(&b, (char)*p);
-            printf("%s (%.1f%% of the largest run): %s; %s\n", b.data ? b.data : "", s->share * 100, dc, dt);
+            char dm[256] = "";
+            if (s->calls_out_fit.cls != KILN_CX_UNKNOWN) {
+                char t[240];
+                snprintf(dm, sizeof dm, "; %s", kiln_powerfit_describe(&s->calls_out_fit, "calls made", t, sizeof t));
+            }
+            printf("%s (%.1f%% of the largest run): %s; %s%s\n", b.data ? b.data : "", s->share * 100, dc, dt, dm);
             kiln_buf_release(&b);
             shown++;
         }

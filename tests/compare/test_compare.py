@@ -11,6 +11,7 @@ import json
 import lzma
 import math
 import os
+import pstats
 import re
 import shutil
 import struct
@@ -442,6 +443,11 @@ class ProfileScaling(unittest.TestCase):
             self.assertRegex(key, r"calls ∝ n\^1\.00, R² 1\.000: linear")
             # one profiled run per size on a shared machine: time is noisier than calls
             self.assertRegex(quad, r"calls ∝ n\^0\.00.*: constant; time ∝ n\^(1\.[6-9]|2\.|3\.[0-4])")
+            # the n(n-1)/2 comparisons it makes: exact counts, so exactly quadratic
+            made = [n * (n - 1) // 2 for n in sizes]
+            self.assertEqual(made, [sum(v[0] for k, v in pstats.Stats(pf).stats.items() if k[2] == "same")
+                                    for pf in profs])
+            self.assertRegex(quad, r"calls made ∝ n\^(1\.99|2\.00|2\.01), R² 1\.000: quadratic")
             self.assertTrue(lines)
             w, h, col = decode_png(png)
             self.assertEqual(w, 1100)
