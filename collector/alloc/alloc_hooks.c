@@ -2,9 +2,11 @@
  *
  * Wraps malloc, calloc, realloc, free, posix_memalign, aligned_alloc,
  * memalign, valloc, pvalloc, mmap and munmap. Per event: a per-thread
- * recursion guard, a CFI unwind (glibc backtrace(), libgcc's unwinder) and a
- * walk down the thread's own calling-context tree (kc_tree.h): no global
- * lock. Live blocks are kept in a sharded pointer table (ptr_table.c, one
+ * recursion guard, a CFI stack walk with a per-thread cache of unwind rules
+ * (stack_walk.c; glibc's backtrace() only where that walker cannot go: a
+ * signal handler on an alternate stack, a coroutine's stack) and a walk down
+ * the thread's own calling-context tree (kc_tree.h): no global lock, and
+ * one shared counter (the live bytes, for the exact peak). Live blocks are kept in a sharded pointer table (ptr_table.c, one
  * small lock per shard) so a free on any thread finds the context that
  * allocated the block and lowers its live bytes.
  *
@@ -33,6 +35,7 @@
 
 #include "kc_rt.h"
 #include "ptr_table.h"
+#include "stack_walk.h"
 
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
 #define MAX_FRAMES 64
@@ -60,8 +63,9 @@ static struct {
 
 static __thread int t_guard __attribute__((tls_model("initial-exec")));
 static int g_booting;
+static int g_use_backtrace;  /* KILN_ALLOC_UNWIND=backtrace: glibc's unwinder only (tests) */
 static uintptr_t g_self_lo, g_self_hi;  /* our own code: frames to skip */
-static uint64_t g_live, g_peak, g_alloc_calls, g_free_calls, g_alloc_bytes;
+static uint64_t g_live, g_peak;
 
 /* ---- bootstrap arena ------------------------------------------------------- */
 
@@ -112,12 +116,21 @@ KC_NOINST static void alloc_values(const uint64_t *v, uint64_t calls, uint64_t c
 KC_NOINST static void alloc_meta(void (*add)(void *, const char *, const char *), void *ctx)
 {
     char buf[64];
+    uint64_t calls = 0, bytes = 0, frees = 0;
+    for (kc_thread *t = kc_rt_threads(); t; t = t->next_all) {
+        uint32_t n = __atomic_load_n(&t->tree.n, __ATOMIC_ACQUIRE);
+        for (uint32_t i = 0; i < n; i++) {
+            bytes += kc_load(&t->tree.nodes[i].v[0]);
+            calls += kc_load(&t->tree.nodes[i].v[1]);
+        }
+        frees += kc_load(&t->frees);
+    }
 #define ADDU(k, x) (snprintf(buf, sizeof buf, "%llu", (unsigned long long)(x)), add(ctx, k, buf))
     ADDU("peak_bytes", __atomic_load_n(&g_peak, __ATOMIC_RELAXED));
     ADDU("leaked_bytes", __atomic_load_n(&g_live, __ATOMIC_RELAXED));
-    ADDU("alloc_calls", __atomic_load_n(&g_alloc_calls, __ATOMIC_RELAXED));
-    ADDU("alloc_total_bytes", __atomic_load_n(&g_alloc_bytes, __ATOMIC_RELAXED));
-    ADDU("free_calls", __atomic_load_n(&g_free_calls, __ATOMIC_RELAXED));
+    ADDU("alloc_calls", calls);
+    ADDU("alloc_total_bytes", bytes);
+    ADDU("free_calls", frees);
 #undef ADDU
 }
 
@@ -132,17 +145,30 @@ static const kc_mode alloc_mode = {
     .meta = alloc_meta,
 };
 
+/* The call sites of the current stack by glibc's backtrace(). */
+KC_NOINST __attribute__((noinline)) static int slow_walk(uint64_t *out)
+{
+    void *fr[MAX_FRAMES];
+    int n = backtrace(fr, MAX_FRAMES), k = 0;
+    for (int i = 0; i < n; i++) {
+        uintptr_t site = (uintptr_t)fr[i] - 1;
+        if (k == 0 && site >= g_self_lo && site < g_self_hi)
+            continue;
+        out[k++] = site;
+    }
+    return k;
+}
+
 /* The leaf context of the current call stack in this thread's tree. */
 KC_NOINST static kc_node *context(kc_thread *t)
 {
-    void *fr[MAX_FRAMES];
-    int n = backtrace(fr, MAX_FRAMES);
-    int first = 0;
-    while (first < n && (uintptr_t)fr[first] >= g_self_lo && (uintptr_t)fr[first] < g_self_hi)
-        first++;
+    uint64_t fr[MAX_FRAMES];
+    int n = g_use_backtrace ? -1 : kc_walk(&t->walk_cache, fr, MAX_FRAMES, g_self_lo, g_self_hi);
+    if (KC_UNLIKELY(n < 0))
+        n = slow_walk(fr);
     uint32_t node = 0;
-    for (int i = n; i-- > first;)
-        node = kc_child(&t->tree, node, (uint64_t)(uintptr_t)fr[i] - 1);
+    for (int i = n; i-- > 0;)
+        node = kc_child(&t->tree, node, fr[i]);
     return &t->tree.nodes[node];
 }
 
@@ -156,8 +182,6 @@ KC_NOINST static void note_alloc(void *p, size_t n)
     kc_add(&x->v[1], 1);
     __atomic_fetch_add(&x->v[2], n, __ATOMIC_RELAXED);
     kc_pt_insert(p, x, n);
-    __atomic_fetch_add(&g_alloc_calls, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&g_alloc_bytes, n, __ATOMIC_RELAXED);
     uint64_t live = __atomic_add_fetch(&g_live, n, __ATOMIC_RELAXED);
     uint64_t peak = __atomic_load_n(&g_peak, __ATOMIC_RELAXED);
     while (live > peak &&
@@ -172,14 +196,18 @@ KC_NOINST static void note_free(void *p)
     if (kc_pt_remove(p, &x, &n)) {
         __atomic_fetch_sub(&x->v[2], n, __ATOMIC_RELAXED);
         __atomic_fetch_sub(&g_live, n, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&g_free_calls, 1, __ATOMIC_RELAXED);
+        kc_thread *t = kc_thread_attach();
+        if (t)
+            kc_add(&t->frees, 1);
     }
 }
 
 KC_NOINST static void child_reset(void)
 {
     kc_pt_clear();
-    g_live = g_peak = g_alloc_calls = g_free_calls = g_alloc_bytes = 0;
+    g_live = g_peak = 0;
+    for (kc_thread *t = kc_rt_threads(); t; t = t->next_all)
+        t->frees = 0;
 }
 
 KC_NOINST static void find_self(void)
@@ -202,6 +230,9 @@ KC_NOINST static void start(void)
     if (!real.malloc)
         resolve();
     find_self();
+    const char *uw = getenv("KILN_ALLOC_UNWIND");
+    g_use_backtrace = uw && strcmp(uw, "backtrace") == 0;
+    kc_walk_init();
     void *warm[4];
     backtrace(warm, 4);  /* loads libgcc_s now, not inside the first malloc */
     kc_rt_child_hook = child_reset;

@@ -225,6 +225,11 @@ KC_NOINST static void snapshot(int final)
     kc_tls_self = self;
 }
 
+KC_NOINST int kc_rt_is_root(void)
+{
+    return kc_rt_ready && getpid() == g_pid && strcmp(g_path, g_base) == 0;
+}
+
 KC_NOINST void kc_rt_flush(void)
 {
     if (kc_rt_ready && getpid() == g_pid)  /* not in a vfork child */

@@ -36,15 +36,22 @@ typedef struct kc_thread {
     uint64_t last;               /* tsc of the previous hook */
     uint64_t truncated;          /* frames not recorded (depth cap) */
     uint64_t resyncs;            /* exits that did not match the top frame */
+    uint64_t missed;             /* hooks ignored: re-entered from a signal handler */
+    /* alloc mode */
+    void *walk_cache;            /* the stack walker's rule cache (stack_walk.h) */
+    uint64_t frees;              /* recorded frees of blocks it knew */
 } kc_thread;
 
 typedef struct kc_frame {
     uint64_t fn;
-    uintptr_t sp;
+    uintptr_t cfa;   /* the address above the function's return-address slot */
+    uint64_t site;   /* its call site (the hooks' second argument) */
     uint32_t node;
 } kc_frame;
 
-#define KC_STACK_CAP (1u << 20)
+/* Shadow-stack depth: KILN_MAX_DEPTH (profile.h), the deepest stack a .kiln
+ * reader accepts; calls deeper are counted in calls_truncated_depth. */
+#define KC_STACK_CAP 1000000u
 enum { KC_T_ALIVE = 1, KC_T_DEAD = 2 };
 
 /* What a mode contributes to the snapshot. */
@@ -69,6 +76,9 @@ KC_HIDDEN extern int kc_rt_ready;
 /* The calling thread's state, created (or adopted) on first use; NULL while
  * the thread is exiting or the runtime is off. */
 KC_HIDDEN kc_thread *kc_thread_attach(void);
+/* 1 in the process that writes $KILN_OUTPUT itself (not a forked child or
+ * an exec'd image writing <path>.<pid>). */
+KC_HIDDEN int kc_rt_is_root(void);
 /* Writes a snapshot now (not from a signal handler). */
 KC_HIDDEN void kc_rt_flush(void);
 /* Iterates the registry (for fork resets and snapshots). */

@@ -256,6 +256,27 @@ class InstrumentTest(unittest.TestCase):
         self.assertEqual(int(prof["meta"]["peak_bytes"]), 110000)
         self.check_tree_sums(prof)
 
+    def test_alloc_walker_matches_backtrace(self):
+        """the cached CFI walker gives the same contexts as glibc's backtrace()"""
+        profs = []
+        for uw in ("", "backtrace"):
+            out = os.path.join(self.tmp, "walk%s.kiln" % uw)
+            env = dict(os.environ, LD_PRELOAD=os.path.join(COLLECTOR, "libkiln-alloc.so"),
+                       KILN_OUTPUT=out, KILN_ALLOC_UNWIND=uw)
+            env.pop("KILN_ROOT_PID", None)
+            r = subprocess.run([self.bin["fault"], "threads", "300", "4"], capture_output=True,
+                               text=True, env=env, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            p = dump(out)
+            i = p["types"].index("alloc_count")
+            got = {}
+            for n in p["nodes"].values():
+                if n["self"][i] and "main" in n["path"].split(";") or "thread_main" in n["path"]:
+                    got[n["path"]] = got.get(n["path"], 0) + int(n["self"][i])
+            profs.append({k: v for k, v in got.items() if v})
+        self.assertIn(300, profs[1].values())
+        self.assertEqual(profs[0], profs[1])
+
     def test_alloc_matches_heaptrack(self):
         if not shutil.which("heaptrack") or not shutil.which("heaptrack_print"):
             self.skipTest("heaptrack not installed (Debian package heaptrack)")
@@ -298,6 +319,139 @@ class InstrumentTest(unittest.TestCase):
         self.assertEqual(drop0(ht_leak).get("leaky"), 10000)
         self.assertEqual(drop0(ours_count), drop0(ht_count))
         self.assertEqual(drop0(ours_leak), drop0(ht_leak))
+
+
+class CallsRuntimeEdgeTest(unittest.TestCase):
+    """--calls under longjmp, C++ exceptions, signals arriving inside the
+    hooks, 10^6-deep recursion, and a program without the hooks."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not DUMP or not os.path.exists(DUMP):
+            raise unittest.SkipTest("tree_dump not built")
+        cls.tmp = tempfile.mkdtemp(prefix="kiln-instr-edge-")
+        cls.bin = {}
+        for name in ("jump", "sig", "deep"):
+            out = os.path.join(cls.tmp, name)
+            subprocess.run(["gcc", "-O1", "-g", "-finstrument-functions", "-pthread",
+                            os.path.join(HERE, name + ".c"), "-o", out], check=True)
+            cls.bin[name] = out
+        out = os.path.join(cls.tmp, "plain")
+        subprocess.run(["gcc", "-O1", "-g", os.path.join(HERE, "fib.c"), "-o", out], check=True)
+        cls.bin["plain"] = out
+        if shutil.which("g++"):
+            out = os.path.join(cls.tmp, "throw")
+            subprocess.run(["g++", "-O1", "-g", "-finstrument-functions",
+                            os.path.join(HERE, "throw.cc"), "-o", out], check=True)
+            cls.bin["throw"] = out
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def record(self, argv, name, timeout=120):
+        out = os.path.join(self.tmp, name + ".kiln")
+        env = dict(os.environ)
+        env.pop("KILN_ROOT_PID", None)
+        r = subprocess.run([KILN, "record", "-q", "--calls", "-o", out, "--"] + argv,
+                           capture_output=True, text=True, env=env, timeout=timeout)
+        return r, out
+
+    def paths(self, prof):
+        got = {}
+        for n in prof["nodes"].values():
+            if n["calls"]:
+                got[n["path"]] = got.get(n["path"], 0) + n["calls"]
+        return got
+
+    def check_skipped_exits(self, prog, names, n=1000, m=500):
+        deep, mid, after = names
+        base = subprocess.run([self.bin[prog], str(n), str(m)], capture_output=True, text=True)
+        r, out = self.record([self.bin[prog], str(n), str(m)], prog)
+        self.assertEqual((r.returncode, r.stdout), (base.returncode, base.stdout), r.stderr)
+        prof = dump(out)
+        got = {re.sub(r"\(int\)", "", k): v for k, v in self.paths(prof).items()}
+        # every context exact: the jumps/throws leave no stale frames behind
+        self.assertEqual(got, {
+            "main": 1, "main;round_trip": n, "main;round_trip;" + mid: n,
+            "main;round_trip;%s;%s" % (mid, deep[0]): n,
+            "main;round_trip;%s;%s;%s" % ((mid,) + deep): n,
+            "main;round_trip;" + after: n, "main;tail": m}
+            if len(deep) == 2 else {
+            "main": 1, "main;round_trip": n, "main;round_trip;" + mid: n,
+            "main;round_trip;%s;%s" % (mid, deep[0]): n,
+            "main;round_trip;" + after: n, "main;tail": m})
+        InstrumentTest.check_tree_sums(self, prof)
+        top = subprocess.run([KILN, "top", out], capture_output=True, text=True)
+        self.assertEqual(top.returncode, 0, top.stderr)
+        self.assertRegex(top.stdout, r"\b%d\s+tail" % m)
+        self.assertRegex(top.stdout, r"\b%d\s+round_trip" % n)
+
+    def test_longjmp_skips_exits(self):
+        self.check_skipped_exits("jump", (("deep2", "deep3"), "deep1", "after_jump"))
+
+    def test_cxx_exceptions(self):
+        if "throw" not in self.bin:
+            self.skipTest("g++ not installed")
+        self.check_skipped_exits("throw", (("thrower",), "middle", "after_throw"))
+
+    def test_signal_handler_inside_hooks(self):
+        r, out = self.record([self.bin["sig"], "3000000"], "sig")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.match(r"ticks (\d+) handled (\d+)\n$", r.stdout)
+        self.assertTrue(m, r.stdout)
+        ticks, handled = int(m.group(1)), int(m.group(2))
+        self.assertEqual(ticks, 3000000)
+        if handled == 0:
+            self.skipTest("no signal was delivered during the run")
+        prof = dump(out)
+        self.assertEqual(calls_of(prof, "tick"), ticks)  # the interrupted thread's counts stay exact
+        self.assertEqual(calls_of(prof, "main"), 1)
+        missed = int(prof["meta"]["calls_missed_in_signal_handlers"])
+        # each handler run: on_signal + in_handler, either recorded or counted as missed
+        self.assertEqual(calls_of(prof, "on_signal") + calls_of(prof, "in_handler") + missed,
+                         2 * handled)
+        self.assertEqual(calls_of(prof, "on_signal"), calls_of(prof, "in_handler"))
+        for n in prof["nodes"].values():
+            if n["name"] == "in_handler":
+                self.assertTrue(n["path"].endswith("on_signal;in_handler"), n["path"])
+        InstrumentTest.check_tree_sums(self, prof)
+
+    def test_million_deep_recursion(self):
+        depth = 1000000
+        r, out = self.record([self.bin["deep"], str(depth)], "deep", timeout=300)
+        self.assertEqual((r.returncode, r.stdout), (0, "depth %d\n" % depth), r.stderr)
+        top = subprocess.run([KILN, "top", "--sort", "calls", out], capture_output=True, text=True,
+                             timeout=300)
+        self.assertEqual(top.returncode, 0, top.stderr)
+        # run() + 10^6 down() frames: the deepest call is one past the .kiln
+        # depth cap (10^6 frames) and is counted as truncated, not recorded
+        self.assertRegex(top.stdout, r"\b%d/1\s+down\b" % (depth - 1))
+        meta = {}
+        with subprocess.Popen([DUMP, out], stdout=subprocess.PIPE, text=True) as p:
+            for line in p.stdout:  # the metadata comes first; the paths are huge
+                if not line.startswith(("T ", "M ")):
+                    break
+                if line.startswith("M "):
+                    k, _, v = line[2:].rstrip("\n").partition(" ")
+                    meta[k] = v
+            p.kill()
+        self.assertEqual(meta.get("calls_truncated_depth"), "1")
+
+    def test_program_without_hooks(self):
+        nm = subprocess.run(["nm", "-D", "-u", self.bin["plain"]], capture_output=True, text=True)
+        if nm.returncode != 0:
+            self.skipTest("nm failed: %s" % nm.stderr)
+        self.assertNotIn("__cyg_profile_func_enter", nm.stdout)  # really not instrumented
+        base = subprocess.run([self.bin["plain"], "3", "10"], capture_output=True, text=True)
+        r, out = self.record([self.bin["plain"], "3", "10"], "plain")
+        self.assertEqual((r.returncode, r.stdout), (base.returncode, base.stdout))
+        self.assertIn("no function called the -finstrument-functions hooks", r.stderr)
+        self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        self.assertEqual([n for n in dump(out)["nodes"].values() if n["calls"]], [])
+        # an instrumented program gets no such line
+        r2, _ = self.record([self.bin["jump"], "10", "10"], "jump_quiet")
+        self.assertNotIn("finstrument-functions", r2.stderr)
 
 
 if __name__ == "__main__":
