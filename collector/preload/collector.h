@@ -110,6 +110,29 @@ extern kc_global kc_g;
 
 /* handler.c */
 void kc_sample_handler(int sig, siginfo_t *si, void *uc);
+
+/* The descriptors the collector holds in the program's table (the threads'
+ * perf_event counters), one bit each: the close/dup2/closefrom wrappers clear
+ * a bit before the program closes or replaces that descriptor, and the
+ * collector never touches a number whose bit is clear. */
+#define KC_FD_BITS 65536
+extern _Atomic uint64_t kc_fd_bits[KC_FD_BITS / 64];
+extern _Atomic int kc_fds_lost; /* the program closed one: threads.c re-arms */
+static inline int kc_fd_is_ours(int fd)
+{
+    return fd >= 0 && fd < KC_FD_BITS &&
+           ((atomic_load_explicit(&kc_fd_bits[fd >> 6], memory_order_acquire) >> (fd & 63)) & 1);
+}
+static inline void kc_fd_mark(int fd, int ours)
+{
+    if (fd < 0 || fd >= KC_FD_BITS)
+        return;
+    uint64_t bit = (uint64_t)1 << (fd & 63);
+    if (ours)
+        atomic_fetch_or(&kc_fd_bits[fd >> 6], bit);
+    else
+        atomic_fetch_and(&kc_fd_bits[fd >> 6], ~bit);
+}
 int kc_ring_push(kc_ring *r, const uint64_t *frames, int n, uint32_t weight);
 
 /* unwind.c: fills out[] (leaf first; return addresses minus 1). Reads stack
@@ -119,6 +142,13 @@ int kc_unwind(kc_regs *regs, uintptr_t stack_lo, uintptr_t stack_hi, uint64_t *o
 /* modules.c */
 void kc_modules_refresh(void);
 const kc_module *kc_module_at(const kc_modtab *t, uintptr_t addr);
+/* Around a dlclose: between the two, the published snapshot lists only the
+ * modules loaded at start (never unmapped). */
+void kc_modules_close_begin(void);
+void kc_modules_close_end(void);
+/* Frees the superseded snapshots when quiet() says no reader of any snapshot
+ * is running (quiet is called with the refresh lock held). */
+void kc_modules_reclaim(int (*quiet)(void));
 
 /* threads.c */
 kc_thread *kc_thread_register_self(void);
@@ -128,6 +158,10 @@ void kc_threads_disarm_all(void);
 void kc_threads_rearm_all(void);
 int kc_threads_retarget_signal(int signo);
 void kc_thread_exit_cb(void *arg);
+/* Threads whose perf_event descriptor the program closed: sampled from now
+ * on by a timer_create timer on the thread's CPU clock (no descriptor). */
+void kc_threads_recover_lost(void);
+void kc_thread_close_perf(kc_thread *t);
 
 /* wall.c */
 int kc_wall_start(void);
@@ -141,6 +175,9 @@ int kc_writer_start(void);
 int kc_writer_finish_wait(int timeout_ms);
 void kc_writer_join(void);
 void kc_writer_request_maps(void);
+/* In a collector thread: a descriptor table of its own, without the
+ * program's descriptors (unshare(CLONE_FILES)). Returns 0 when done. */
+int kc_fds_make_private(void);
 void kc_writer_after_fork_child(void);
 void kc_writer_fork_prepare(void);
 void kc_writer_fork_parent(void);
@@ -150,6 +187,10 @@ int kc_writer_is_self(void);
 void kc_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 int kc_real_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
-extern _Atomic int kc_in_handler; /* handlers running right now, all threads */
+int kc_real_close(int fd); /* the collector's own closes skip the close wrapper */
+/* readers of the module snapshots right now: sampling handlers, the wall
+ * sampler's unwinds, the writer's map records */
+extern _Atomic int kc_in_handler;
+int kc_readers_quiet(void); /* waits (bounded) for kc_in_handler == 0 */
 
 #endif

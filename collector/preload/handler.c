@@ -12,6 +12,8 @@
 
 __thread kc_thread *kc_self __attribute__((tls_model("initial-exec")));
 _Atomic int kc_in_handler;
+_Atomic uint64_t kc_fd_bits[KC_FD_BITS / 64];
+_Atomic int kc_fds_lost;
 
 int kc_ring_push(kc_ring *r, const uint64_t *frames, int n, uint32_t weight)
 {
@@ -42,7 +44,8 @@ static void regs_from_context(kc_regs *g, const ucontext_t *uc)
 void kc_sample_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
-    atomic_fetch_add_explicit(&kc_in_handler, 1, memory_order_acq_rel);
+    /* seq_cst: pairs with the module snapshot's publication (modules.c) */
+    atomic_fetch_add_explicit(&kc_in_handler, 1, memory_order_seq_cst);
     kc_thread *t = kc_self;
     atomic_signal_fence(memory_order_acquire);
     if (t && !atomic_load_explicit(&t->dead, memory_order_relaxed) &&
@@ -62,8 +65,11 @@ void kc_sample_handler(int sig, siginfo_t *si, void *ucv)
         int n = kc_unwind(&regs, t->stack_lo, t->stack_hi, frames, KC_MAX_DEPTH);
         if (n > 0)
             kc_ring_push(t->ring, frames, n, weight);
-        if (t->perf_fd >= 0 && atomic_load_explicit(&kc_g.sampling, memory_order_acquire))
-            ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
+        /* not if the program closed the counter (its number may be the
+         * program's file now) */
+        int fd = t->perf_fd;
+        if (fd >= 0 && kc_fd_is_ours(fd) && atomic_load_explicit(&kc_g.sampling, memory_order_acquire))
+            ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
     }
     atomic_fetch_sub_explicit(&kc_in_handler, 1, memory_order_acq_rel);
     (void)sig;

@@ -4,14 +4,16 @@
  * thread), fork (the child gets its own file), exec* (flush, disarm, never
  * leave a signal that could kill the new image), dlopen/dlclose (refresh the
  * unwind tables and maps), _exit (flush first), sigaction/signal (cede the
- * sampling signal when the program wants it), and a flushing handler for
- * fatal signals that re-raises them. */
+ * sampling signal when the program wants it), close/closefrom/close_range/
+ * dup2/dup3 (notice when the program closes a counter descriptor of ours),
+ * and a flushing handler for fatal signals that re-raises them. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -56,6 +58,11 @@ typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef void *(*dlopen_fn)(const char *, int);
 typedef int (*dlclose_fn)(void *);
 typedef void (*exit_fn)(int);
+typedef int (*close_fn)(int);
+typedef void (*closefrom_fn)(int);
+typedef int (*close_range_fn)(unsigned, unsigned, int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
 
 REAL(sigaction_fn, sigaction)
 REAL(signal_fn, signal)
@@ -69,6 +76,51 @@ REAL(dlopen_fn, dlopen)
 REAL(dlclose_fn, dlclose)
 REAL(exit_fn, _exit)
 REAL(exit_fn, _Exit)
+REAL(close_fn, close)
+REAL(closefrom_fn, closefrom)
+REAL(close_range_fn, close_range)
+REAL(dup2_fn, dup2)
+REAL(dup3_fn, dup3)
+
+/* Resolved once at start: a vfork child or a signal handler calling a
+ * wrapper must not be the first to run dlsym (loader lock, malloc). */
+static void resolve_all(void)
+{
+    resolve_sigaction();
+    resolve_signal();
+    resolve_pthread_create();
+    resolve_execve();
+    resolve_execv();
+    resolve_execvp();
+    resolve_execvpe();
+    resolve_fexecve();
+    resolve_dlopen();
+    resolve_dlclose();
+    resolve__exit();
+    resolve__Exit();
+    resolve_close();
+    resolve_closefrom();
+    resolve_close_range();
+    resolve_dup2();
+    resolve_dup3();
+}
+
+int kc_real_close(int fd)
+{
+    if (resolve_close())
+        return real_close(fd);
+    return (int)syscall(SYS_close, fd);
+}
+
+int kc_readers_quiet(void)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (atomic_load_explicit(&kc_in_handler, memory_order_seq_cst) == 0)
+            return 1;
+        sched_yield();
+    }
+    return 0;
+}
 
 int kc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -232,9 +284,7 @@ static void fork_child(void)
      * parent's and their samples are the parent's */
     for (kc_thread *t = kc_g.threads, *next; t; t = next) {
         next = t->next;
-        if (t->perf_fd >= 0)
-            close(t->perf_fd);
-        t->perf_fd = -1;
+        kc_thread_close_perf(t); /* our copy, unless the program closed it */
         t->has_timer = 0;
         if (t == self)
             continue;
@@ -266,6 +316,7 @@ static void fork_child(void)
 
 __attribute__((constructor)) static void kc_init(void)
 {
+    resolve_all();
     const char *out = getenv("KILN_OUTPUT");
     const char *mode = getenv("KILN_MODE");
     if (!out || !*out)
@@ -453,74 +504,85 @@ KC_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
     return rc;
 }
 
-/* execl, execlp, execle: collect the variadic arguments, then the v forms. */
-static char **collect_args(const char *arg0, va_list ap, char ***envp_out)
+/* execl, execlp, execle: collect the variadic arguments, then the v forms.
+ * No malloc: a vfork child may call them (glibc's own use the stack). */
+#define KC_ARGV_STACK 64
+
+static size_t count_args(const char *arg0, va_list ap)
 {
-    size_t n = 1, cap = 16;
-    char **v = malloc(cap * sizeof *v);
-    if (!v)
-        return NULL;
-    v[0] = (char *)arg0;
-    while (arg0) {
-        char *a = va_arg(ap, char *);
-        if (n + 1 >= cap) {
-            cap *= 2;
-            char **nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                free(v);
-                return NULL;
-            }
-            v = nv;
-        }
-        v[n++] = a;
-        if (!a)
-            break;
-    }
     if (!arg0)
-        v[n] = NULL;
-    if (envp_out)
-        *envp_out = va_arg(ap, char **);
-    return v;
+        return 0;
+    size_t n = 1;
+    while (va_arg(ap, char *))
+        n++;
+    return n;
 }
+
+/* room for n + 1 pointers: the caller's stack array, or a fresh mapping */
+static char **argv_space(char **stackv, size_t n)
+{
+    if (n + 1 <= KC_ARGV_STACK)
+        return stackv;
+    if (n > (SIZE_MAX / sizeof(char *)) - 1)
+        return NULL;
+    void *p = mmap(NULL, (n + 1) * sizeof(char *), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void argv_release(char **v, char **stackv, size_t n)
+{
+    if (v && v != stackv)
+        munmap(v, (n + 1) * sizeof(char *));
+}
+
+/* v[0..n-1] from arg0 and ap, v[n] = NULL; consumes the terminating NULL */
+static void fill_args(char **v, const char *arg0, va_list ap, size_t n)
+{
+    if (n == 0) {
+        v[0] = NULL;
+        return;
+    }
+    v[0] = (char *)arg0;
+    for (size_t i = 1; i < n; i++)
+        v[i] = va_arg(ap, char *);
+    (void)va_arg(ap, char *);
+    v[n] = NULL;
+}
+
+#define KC_EXECL_BODY(want_env, call)                               \
+    va_list ap, cp;                                         \
+    va_start(ap, arg);                                      \
+    va_copy(cp, ap);                                        \
+    size_t n = count_args(arg, cp);                         \
+    va_end(cp);                                             \
+    char *stackv[KC_ARGV_STACK];                            \
+    char **v = argv_space(stackv, n);                       \
+    if (!v) {                                               \
+        va_end(ap);                                         \
+        errno = E2BIG;                                      \
+        return -1;                                          \
+    }                                                       \
+    fill_args(v, arg, ap, n);                               \
+    char **envp = want_env ? va_arg(ap, char **) : NULL;    \
+    va_end(ap);                                             \
+    (void)envp;                                             \
+    int rc = call;                                          \
+    argv_release(v, stackv, n);                             \
+    return rc;
 
 KC_EXPORT int execl(const char *path, const char *arg, ...)
 {
-    va_list ap;
-    va_start(ap, arg);
-    char **v = collect_args(arg, ap, NULL);
-    va_end(ap);
-    if (!v)
-        return errno = ENOMEM, -1;
-    int rc = execv(path, v);
-    free(v);
-    return rc;
+    KC_EXECL_BODY(0, execv(path, v))
 }
 
 KC_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-    va_list ap;
-    va_start(ap, arg);
-    char **v = collect_args(arg, ap, NULL);
-    va_end(ap);
-    if (!v)
-        return errno = ENOMEM, -1;
-    int rc = execvp(file, v);
-    free(v);
-    return rc;
+    KC_EXECL_BODY(0, execvp(file, v))
 }
 
 KC_EXPORT int execle(const char *path, const char *arg, ...)
 {
-    va_list ap;
-    char **envp = NULL;
-    va_start(ap, arg);
-    char **v = collect_args(arg, ap, &envp);
-    va_end(ap);
-    if (!v)
-        return errno = ENOMEM, -1;
-    int rc = execve(path, v, envp);
-    free(v);
-    return rc;
+    KC_EXECL_BODY(1, execve(path, v, envp))
 }
 
 /* ---- dlopen, exit ------------------------------------------------------------- */
@@ -532,19 +594,101 @@ KC_EXPORT void *dlopen(const char *file, int mode)
     void *h = real_dlopen(file, mode);
     if (h && kc_g.active && getpid() == kc_g.pid) {
         kc_modules_refresh();
+        kc_modules_reclaim(kc_readers_quiet);
         kc_writer_request_maps();
     }
     return h;
 }
 
+/* The library may be unmapped inside the real dlclose while other threads
+ * unwind: first publish a snapshot without any dlopen'ed module and wait for
+ * the readers of the older one (modules.c). */
 KC_EXPORT int dlclose(void *h)
 {
     if (!resolve_dlclose())
         return -1;
+    int ours = kc_g.active && getpid() == kc_g.pid;
+    if (ours) {
+        kc_modules_close_begin();
+        kc_readers_quiet();
+    }
     int rc = real_dlclose(h);
-    if (kc_g.active && getpid() == kc_g.pid)
-        kc_modules_refresh();
+    if (ours) {
+        kc_modules_close_end();
+        kc_modules_reclaim(kc_readers_quiet);
+    }
     return rc;
+}
+
+/* ---- descriptors: the program closing ours -------------------------------------- */
+
+/* The program is about to close (or replace) [lo, hi]: forget our counters
+ * among them first, so nothing of ours touches those numbers again; the
+ * writer moves the threads concerned to timer_create. */
+static void forget_fds(unsigned lo, unsigned hi)
+{
+    if (lo >= KC_FD_BITS)
+        return;
+    if (hi >= KC_FD_BITS)
+        hi = KC_FD_BITS - 1;
+    int any = 0;
+    for (unsigned w = lo >> 6; w <= hi >> 6; w++) {
+        if (!atomic_load_explicit(&kc_fd_bits[w], memory_order_relaxed))
+            continue;
+        for (unsigned fd = w << 6 > lo ? w << 6 : lo; fd <= hi && fd < (w + 1) << 6; fd++)
+            if (kc_fd_is_ours((int)fd)) {
+                kc_fd_mark((int)fd, 0);
+                any = 1;
+            }
+    }
+    if (any)
+        atomic_store(&kc_fds_lost, 1);
+}
+
+KC_EXPORT int close(int fd)
+{
+    if (kc_fd_is_ours(fd))
+        forget_fds((unsigned)fd, (unsigned)fd);
+    return kc_real_close(fd);
+}
+
+KC_EXPORT void closefrom(int lowfd)
+{
+    forget_fds(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u);
+    if (resolve_closefrom())
+        real_closefrom(lowfd);
+    else
+        syscall(SYS_close_range, lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, 0);
+}
+
+KC_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+    if (!(flags & (int)CLOSE_RANGE_CLOEXEC) && first <= last)
+        forget_fds(first, last);
+    if (resolve_close_range())
+        return real_close_range(first, last, flags);
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+KC_EXPORT int dup2(int oldfd, int newfd)
+{
+    if (oldfd != newfd && kc_fd_is_ours(newfd))
+        forget_fds((unsigned)newfd, (unsigned)newfd);
+    if (resolve_dup2())
+        return real_dup2(oldfd, newfd);
+    return (int)syscall(SYS_dup2, oldfd, newfd);
+}
+
+KC_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    if (oldfd != newfd && kc_fd_is_ours(newfd))
+        forget_fds((unsigned)newfd, (unsigned)newfd);
+    if (resolve_dup3())
+        return real_dup3(oldfd, newfd, flags);
+    return (int)syscall(SYS_dup3, oldfd, newfd, flags);
 }
 
 KC_EXPORT __attribute__((noreturn)) void _exit(int status)

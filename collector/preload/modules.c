@@ -1,7 +1,14 @@
 /* The loaded modules and their unwind tables, gathered with dl_iterate_phdr
  * at start and after every dlopen/dlclose, outside the signal handler, and
  * published as an immutable snapshot the handler reads with one atomic load.
- * Old snapshots are kept (a handler may still be reading one). */
+ * Old snapshots are kept until the caller of kc_modules_reclaim knows that
+ * no reader is left (a handler may still be reading one).
+ *
+ * dlclose unmaps a library while other threads may be unwinding through the
+ * snapshot that still lists it. So while any dlclose is under way
+ * (kc_modules_close_begin .. _end) the published snapshot holds only the
+ * modules loaded at start, which can never be unmapped; the caller waits for
+ * the readers of the older snapshot before the real dlclose runs. */
 #include <elf.h>
 #include <link.h>
 #include <stdlib.h>
@@ -12,6 +19,9 @@
 
 _Atomic(kc_modtab *) kc_modules;
 static pthread_mutex_t refresh_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int closing;        /* dlclose calls under way */
+static uintptr_t *startup_lo;      /* sorted lo of the modules at the first refresh */
+static int nstartup;
 
 typedef struct gather {
     kc_module *m;
@@ -121,12 +131,42 @@ static int by_lo(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+static int is_startup(uintptr_t lo)
+{
+    int a = 0, b = nstartup;
+    while (a < b) {
+        int mid = a + (b - a) / 2;
+        if (startup_lo[mid] == lo)
+            return 1;
+        if (startup_lo[mid] < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return 0;
+}
+
 void kc_modules_refresh(void)
 {
     pthread_mutex_lock(&refresh_mu);
     gather g = {0, 0, 0};
     dl_iterate_phdr(on_module, &g);
     qsort(g.m, (size_t)g.n, sizeof *g.m, by_lo);
+    if (!startup_lo && g.n) {
+        startup_lo = malloc((size_t)g.n * sizeof *startup_lo);
+        if (startup_lo) {
+            for (int i = 0; i < g.n; i++)
+                startup_lo[i] = g.m[i].lo;
+            nstartup = g.n;
+        }
+    }
+    if (atomic_load(&closing) > 0) {
+        int k = 0;
+        for (int i = 0; i < g.n; i++)
+            if (is_startup(g.m[i].lo))
+                g.m[k++] = g.m[i];
+        g.n = k;
+    }
     kc_modtab *cur = atomic_load(&kc_modules);
     if (cur && cur->n == g.n && (g.n == 0 || memcmp(cur->m, g.m, (size_t)g.n * sizeof *g.m) == 0)) {
         free(g.m); /* unchanged: keep the published snapshot */
@@ -139,8 +179,39 @@ void kc_modules_refresh(void)
         if (g.n)
             memcpy(t->m, g.m, (size_t)g.n * sizeof(kc_module));
         t->older = atomic_load(&kc_modules);
-        atomic_store_explicit(&kc_modules, t, memory_order_release);
+        /* seq_cst: a reader's "I am reading" increment and this store are
+         * ordered, so a quiet reader count seen after it means every later
+         * reader sees this snapshot */
+        atomic_store_explicit(&kc_modules, t, memory_order_seq_cst);
     }
     free(g.m);
+    pthread_mutex_unlock(&refresh_mu);
+}
+
+void kc_modules_close_begin(void)
+{
+    atomic_fetch_add(&closing, 1);
+    kc_modules_refresh();
+}
+
+void kc_modules_close_end(void)
+{
+    atomic_fetch_sub(&closing, 1);
+    kc_modules_refresh();
+}
+
+void kc_modules_reclaim(int (*quiet)(void))
+{
+    pthread_mutex_lock(&refresh_mu);
+    kc_modtab *cur = atomic_load(&kc_modules);
+    if (cur && cur->older && quiet()) {
+        /* no reader now, and none can start on an older snapshot: the
+         * current one cannot change while refresh_mu is held */
+        for (kc_modtab *t = cur->older, *next; t; t = next) {
+            next = t->older;
+            free(t);
+        }
+        cur->older = NULL;
+    }
     pthread_mutex_unlock(&refresh_mu);
 }

@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -88,12 +90,28 @@ static int open_perf(kc_thread *t)
     int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
     if (fd < 0)
         return -1;
+    /* Out of the low numbers: a program that closed 0-2 and opens
+     * /dev/null expects to get 0 back, not a number taken by us. */
+    struct rlimit rl;
+    if (fd < 256 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 1024) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 256);
+        if (high >= 0) {
+            kc_real_close(fd);
+            fd = high;
+        }
+    }
+    if (fd >= KC_FD_BITS) {
+        kc_real_close(fd);
+        errno = EMFILE;
+        return -1;
+    }
     struct f_owner_ex own = {.type = F_OWNER_TID, .pid = t->tid};
     if (fcntl(fd, F_SETFL, O_ASYNC) < 0 || fcntl(fd, F_SETSIG, kc_g.signo) < 0 ||
         fcntl(fd, F_SETOWN_EX, &own) < 0) {
-        close(fd);
+        kc_real_close(fd);
         return -1;
     }
+    kc_fd_mark(fd, 1);
     return fd;
 }
 
@@ -104,7 +122,10 @@ static int arm_timer(kc_thread *t)
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = kc_g.signo;
     sev._sigev_un._tid = t->tid;
-    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t->timer) < 0)
+    /* that thread's CPU clock (what pthread_getcpuclockid gives), so the
+     * timer can be made from another thread too */
+    clockid_t clock = (clockid_t)((~(unsigned)t->tid << 3) | 6u);
+    if (timer_create(clock, &sev, &t->timer) < 0)
         return -1;
     t->has_timer = 1;
     struct itimerspec its;
@@ -118,8 +139,9 @@ int kc_thread_arm(kc_thread *t)
 {
     if (t->pseudo || atomic_load(&t->dead))
         return 0;
-    if (t->perf_fd >= 0)
+    if (t->perf_fd >= 0 && kc_fd_is_ours(t->perf_fd))
         return ioctl(t->perf_fd, PERF_EVENT_IOC_REFRESH, 1);
+    t->perf_fd = -1; /* closed by the program, if it was set */
     if (t->has_timer) {
         struct itimerspec its;
         its.it_interval.tv_sec = (time_t)(kc_g.period_ns / 1000000000u);
@@ -142,7 +164,7 @@ int kc_thread_arm(kc_thread *t)
 
 void kc_thread_disarm(kc_thread *t)
 {
-    if (t->perf_fd >= 0)
+    if (t->perf_fd >= 0 && kc_fd_is_ours(t->perf_fd))
         ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
     if (t->has_timer) {
         struct itimerspec zero;
@@ -180,7 +202,7 @@ int kc_threads_retarget_signal(int signo)
     for (kc_thread *t = kc_g.threads; t; t = t->next) {
         if (atomic_load(&t->dead) || t->pseudo)
             continue;
-        if (t->perf_fd >= 0 && fcntl(t->perf_fd, F_SETSIG, signo) < 0)
+        if (t->perf_fd >= 0 && kc_fd_is_ours(t->perf_fd) && fcntl(t->perf_fd, F_SETSIG, signo) < 0)
             ok = -1;
         if (t->has_timer) {
             timer_delete(t->timer);
@@ -193,16 +215,45 @@ int kc_threads_retarget_signal(int signo)
     return ok;
 }
 
+/* Closes the thread's counter, unless the program already closed that
+ * number (then it may be the program's file). */
+void kc_thread_close_perf(kc_thread *t)
+{
+    int fd = t->perf_fd;
+    t->perf_fd = -1;
+    if (fd >= 0 && kc_fd_is_ours(fd)) {
+        kc_fd_mark(fd, 0);
+        kc_real_close(fd);
+    }
+}
+
+void kc_threads_recover_lost(void)
+{
+    int n = 0;
+    pthread_mutex_lock(&kc_g.reg_mu);
+    for (kc_thread *t = kc_g.threads; t; t = t->next) {
+        if (t->pseudo || atomic_load(&t->dead) || t->perf_fd < 0 || kc_fd_is_ours(t->perf_fd))
+            continue;
+        t->perf_fd = -1;
+        if (kc_g.mode == KC_MODE_CPU && atomic_load(&kc_g.sampling) && !t->has_timer && arm_timer(t) == 0)
+            n++;
+    }
+    pthread_mutex_unlock(&kc_g.reg_mu);
+    if (n && !kc_g.note[0])
+        snprintf(kc_g.note, sizeof kc_g.note,
+                 "the program closed the collector's perf_event descriptors: %d thread(s) sampled "
+                 "with timer_create from then on (at most the kernel tick rate)", n);
+    if (n)
+        kc_debug("re-armed %d thread(s) whose counter the program closed", n);
+}
+
 /* TSD destructor: the thread is exiting (returned or pthread_exit). */
 void kc_thread_exit_cb(void *arg)
 {
     kc_thread *t = arg;
     kc_self = NULL; /* from here the handler ignores this thread */
     atomic_signal_fence(memory_order_seq_cst);
-    if (t->perf_fd >= 0) {
-        close(t->perf_fd);
-        t->perf_fd = -1;
-    }
+    kc_thread_close_perf(t);
     if (t->has_timer) {
         timer_delete(t->timer);
         t->has_timer = 0;

@@ -30,7 +30,7 @@ static int read_syscall_regs(pid_t tid, uint64_t *sp, uint64_t *pc)
     if (fd < 0)
         return -1;
     ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    kc_real_close(fd);
     if (n <= 0)
         return -1;
     buf[n] = 0;
@@ -67,7 +67,9 @@ static void sample_all(void)
             g.r[KC_RIP] = pc;
             g.valid = (1u << KC_RSP) | (1u << KC_RIP);
             uint64_t frames[KC_MAX_DEPTH];
+            atomic_fetch_add(&kc_in_handler, 1); /* a module snapshot reader */
             int n = kc_unwind(&g, t->stack_lo, t->stack_hi, frames, KC_MAX_DEPTH);
+            atomic_fetch_sub(&kc_in_handler, 1);
             if (n > 0)
                 kc_ring_push(wall_self->ring, frames, n, 1);
         }
@@ -78,6 +80,9 @@ static void sample_all(void)
 static void *wall_main(void *arg)
 {
     (void)arg;
+    /* its /proc reads must not take (even for a moment) the lowest free
+     * descriptor number the program is about to get */
+    kc_fds_make_private();
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (!atomic_load(&wall_stop)) {

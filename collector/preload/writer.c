@@ -3,15 +3,26 @@
  * numbered as they first appear) and streams the new strings, frames, nodes,
  * values and maps as .kiln chunks (docs/format.md) with one write() each, so
  * a process that dies keeps everything up to the last flush. The final flush
- * adds the END chunk. */
+ * adds the END chunk.
+ *
+ * The writer keeps its descriptors out of the program's reach: it unshares
+ * its descriptor table (unshare(CLONE_FILES)) and closes its copies of the
+ * program's descriptors, then opens the profile by the absolute path
+ * resolved at start. A program that closes every descriptor (a daemon), dup2s
+ * over them or calls closefrom cannot close the profile, and no descriptor of
+ * the program can ever receive profile bytes. Wake-ups go through futexes,
+ * not pipes, for the same reason. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <linux/futex.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -126,13 +137,92 @@ typedef struct wstate {
     int note_done;
 } wstate;
 
-static wstate ws;
+static wstate ws = {.fd = -1, .first_new_node = 1};
 static pthread_mutex_t wr_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t writer_thread;
 static int writer_running;
-static int wake_fd[2] = {-1, -1}, done_fd[2] = {-1, -1};
+static int private_fds;            /* the writer's descriptor table is its own */
+static _Atomic uint32_t wake_seq;  /* futex: bumped to wake the writer */
+static _Atomic uint32_t done_flag; /* futex: 1 once the final flush is written */
+static _Atomic uint32_t ready_flag; /* futex: 1 once the writer has set up */
 static _Atomic int want_finish, want_maps;
 static char start_time[32];
+
+/* ---- futexes (async-signal-safe, no descriptors) ---------------------------- */
+static void futex_wake(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
+
+/* Waits while *w == v, at most ms milliseconds (relative; may wake early). */
+static void futex_wait_ms(_Atomic uint32_t *w, uint32_t v, int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, v, &ts, NULL, 0);
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Waits until *w becomes 1, at most timeout_ms. Returns 0 when it did. */
+static int wait_flag(_Atomic uint32_t *w, int timeout_ms)
+{
+    double end = mono_ms() + timeout_ms;
+    while (atomic_load(w) != 1) {
+        double left = end - mono_ms();
+        if (left <= 0)
+            return -1;
+        futex_wait_ms(w, 0, (int)left + 1);
+    }
+    return 0;
+}
+
+static void wake_writer(void)
+{
+    atomic_fetch_add(&wake_seq, 1);
+    futex_wake(&wake_seq);
+}
+
+/* In the writer thread: a descriptor table of its own, holding none of the
+ * program's descriptors (keeping one open would keep a pipe or socket the
+ * program closed open). Fails softly: the writer then shares the table and
+ * checks its descriptor before each flush (still_ours). */
+int kc_fds_make_private(void)
+{
+    if (unshare(CLONE_FILES) != 0) {
+        kc_debug("unshare(CLONE_FILES): %s: descriptors shared with the program", strerror(errno));
+        return -1;
+    }
+    int keep = kc_g.debug ? 2 : -1; /* diagnostics go to stderr */
+    if (keep == 2) {
+        syscall(SYS_close_range, 0u, 1u, 0u);
+        if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+            return 0;
+    } else if (syscall(SYS_close_range, 0u, ~0u, 0u) == 0) {
+        return 0;
+    }
+    struct rlimit rl;
+    long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : 65536;
+    for (long fd = 0; fd < max; fd++)
+        if (fd != keep)
+            kc_real_close((int)fd);
+    return 0;
+}
+
+/* Shared-table fallback only: is ws.fd still the profile the writer opened? */
+static dev_t open_dev;
+static ino_t open_ino;
+static int still_ours(void)
+{
+    struct stat st;
+    if (private_fds || ws.fd < 0)
+        return 1;
+    return fstat(ws.fd, &st) == 0 && st.st_dev == open_dev && st.st_ino == open_ino;
+}
 
 static int write_all(void *ctx, const void *data, size_t n)
 {
@@ -183,6 +273,7 @@ static void emit_maps(void)
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
         return;
+    atomic_fetch_add(&kc_in_handler, 1); /* a snapshot reader (build-ids) */
     const kc_modtab *tab = atomic_load(&kc_modules);
     char line[4400];
     /* strings first (a MAPS record may only name strings defined before) */
@@ -211,6 +302,7 @@ static void emit_maps(void)
         vec_push(&recs, pid_);
         vec_push(&recs, bid);
     }
+    atomic_fetch_sub(&kc_in_handler, 1);
     fclose(f);
     if (recs.n) {
         ki_kfw_begin(&ws.w, KI_CHUNK_MAPS);
@@ -269,7 +361,7 @@ static void command_line(char *out, size_t cap)
     if (fd < 0)
         return;
     ssize_t n = read(fd, out, cap - 1);
-    close(fd);
+    kc_real_close(fd);
     if (n <= 0)
         return;
     out[n] = 0;
@@ -280,7 +372,7 @@ static void command_line(char *out, size_t cap)
 
 static int open_output(void)
 {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND;
     if (kc_g.is_root) {
         snprintf(kc_g.path, sizeof kc_g.path, "%s", kc_g.base);
         ws.fd = open(kc_g.path, flags | O_TRUNC, 0644);
@@ -301,6 +393,11 @@ static int open_output(void)
         ws.failed = 1;
         kc_debug("cannot create '%s': %s", kc_g.path, strerror(errno));
         return -1;
+    }
+    struct stat st;
+    if (fstat(ws.fd, &st) == 0) {
+        open_dev = st.st_dev;
+        open_ino = st.st_ino;
     }
     kc_debug("writing %s", kc_g.path);
     ki_kfw_init(&ws.w, write_all, NULL);
@@ -525,11 +622,14 @@ static void emit_end(void)
     check_failed();
 }
 
-static void release_state(void)
+/* close_fd: 0 when ws.fd is not the writer's to close (a forked child's
+ * copy of the number, or a descriptor the program took over). */
+static void release_state(int close_fd)
 {
     if (ws.fd >= 0) {
         ki_kfw_release(&ws.w);
-        close(ws.fd);
+        if (close_fd)
+            kc_real_close(ws.fd);
     }
     free(ws.frames.s);
     free(ws.nodes.s);
@@ -549,16 +649,46 @@ static double since(const struct timespec *a, const struct timespec *b)
     return (double)(b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* Shared-table fallback: the program closed or replaced the profile's
+ * descriptor. Leave that number alone (it may be the program's file now) and
+ * reopen the profile by its absolute path; it is appended to, so the stream
+ * continues where it stopped. */
+static void reacquire(void)
+{
+    if (still_ours())
+        return;
+    kc_debug("the program closed the profile descriptor: reopening '%s'", kc_g.path);
+    ws.fd = open(kc_g.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    struct stat st;
+    if (ws.fd < 0 || fstat(ws.fd, &st) != 0) {
+        ws.failed = 1;
+        return;
+    }
+    open_dev = st.st_dev;
+    open_ino = st.st_ino;
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
-    for (;;) {
-        struct pollfd p = {.fd = wake_fd[0], .events = POLLIN};
-        poll(&p, 1, KC_FLUSH_MS);
-        char sink[64];
-        while (read(wake_fd[0], sink, sizeof sink) > 0) {
-        }
+    private_fds = kc_fds_make_private() == 0;
+    if (kc_g.is_root) {
+        /* create the main profile at once, so it exists even if the program
+         * is killed before the first flush */
         pthread_mutex_lock(&wr_mu);
+        if (ws.fd < 0)
+            open_output();
+        pthread_mutex_unlock(&wr_mu);
+    }
+    atomic_store(&ready_flag, 1);
+    futex_wake(&ready_flag);
+    for (;;) {
+        uint32_t seen = atomic_load(&wake_seq);
+        pthread_mutex_lock(&wr_mu);
+        if (ws.fd >= 0 && !ws.failed)
+            reacquire();
+        if (atomic_exchange(&kc_fds_lost, 0))
+            kc_threads_recover_lost();
         int finish = atomic_load(&want_finish);
         if (atomic_exchange(&want_maps, 0) && ws.header_done && !ws.failed) {
             emit_maps();
@@ -574,6 +704,7 @@ static void *writer_main(void *arg)
                 /* modules loaded behind our back (NSS, iconv use glibc's
                  * internal dlopen) */
                 kc_modules_refresh();
+                kc_modules_reclaim(kc_readers_quiet);
                 emit_maps();
                 emit_rate();
                 check_failed();
@@ -585,36 +716,30 @@ static void *writer_main(void *arg)
             if (ws.fd >= 0 && !ws.failed)
                 emit_maps();
             emit_end();
-            release_state();
+            release_state(1);
             pthread_mutex_unlock(&wr_mu);
-            char one = 1;
-            ssize_t k = write(done_fd[1], &one, 1);
-            (void)k;
+            atomic_store(&done_flag, 1);
+            futex_wake(&done_flag);
             return NULL;
         }
         pthread_mutex_unlock(&wr_mu);
+        if (atomic_load(&wake_seq) == seen)
+            futex_wait_ms(&wake_seq, seen, KC_FLUSH_MS);
     }
 }
 
 int kc_writer_start(void)
 {
-    release_state();
+    release_state(0); /* a finished writer closed it; a forked child never owned it */
     ws.failed = 0;
     atomic_store(&want_finish, 0);
     atomic_store(&want_maps, 0);
+    atomic_store(&done_flag, 0);
+    atomic_store(&ready_flag, 0);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(start_time, sizeof start_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    for (int i = 0; i < 2; i++) {
-        if (wake_fd[i] >= 0)
-            close(wake_fd[i]);
-        if (done_fd[i] >= 0)
-            close(done_fd[i]);
-        wake_fd[i] = done_fd[i] = -1;
-    }
-    if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(done_fd, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -1;
     /* the writer takes no signals: the program's signal routing stays as it was */
     sigset_t all, old;
     sigfillset(&all);
@@ -624,14 +749,7 @@ int kc_writer_start(void)
     if (rc != 0)
         return -1;
     writer_running = 1;
-    if (kc_g.is_root) {
-        /* create the main profile at once, so it exists even if the program
-         * is killed before the first flush */
-        pthread_mutex_lock(&wr_mu);
-        if (ws.fd < 0)
-            open_output();
-        pthread_mutex_unlock(&wr_mu);
-    }
+    wait_flag(&ready_flag, 2000);
     return 0;
 }
 
@@ -645,16 +763,8 @@ int kc_writer_finish_wait(int timeout_ms)
     if (!writer_running || kc_writer_is_self())
         return -1;
     atomic_store(&want_finish, 1);
-    char one = 1;
-    ssize_t k = write(wake_fd[1], &one, 1);
-    (void)k;
-    struct pollfd p = {.fd = done_fd[0], .events = POLLIN};
-    for (;;) {
-        int r = poll(&p, 1, timeout_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        return r == 1 ? 0 : -1;
-    }
+    wake_writer();
+    return wait_flag(&done_flag, timeout_ms);
 }
 
 void kc_writer_join(void)
@@ -668,11 +778,7 @@ void kc_writer_join(void)
 void kc_writer_request_maps(void)
 {
     atomic_store(&want_maps, 1);
-    char one = 1;
-    if (wake_fd[1] >= 0) {
-        ssize_t k = write(wake_fd[1], &one, 1);
-        (void)k;
-    }
+    wake_writer();
 }
 
 void kc_writer_fork_prepare(void)
@@ -691,11 +797,9 @@ void kc_writer_fork_parent(void)
 void kc_writer_after_fork_child(void)
 {
     pthread_mutex_unlock(&wr_mu);
-    if (ws.fd >= 0) {
-        close(ws.fd); /* our copy of the parent's descriptor */
-        ws.fd = -1;
-    }
-    ki_kfw_release(&ws.w);
+    /* with a private writer table the number means nothing here (it may be
+     * one of the program's descriptors); shared, it is our copy */
+    release_state(!private_fds && still_ours());
     writer_running = 0;
     kc_writer_start();
 }

@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* faults_more.c: vfork, posix_spawn, clone, dlopen churn, daemonizing */
+int faults_more(const char *mode, int argc, char **argv);
+
 static volatile unsigned long sink;
 
 static double cpu_now(void)
@@ -81,6 +84,11 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "";
     double t0 = wall_now();
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (strcmp(mode, "spawned") == 0) {
+        burn(0.1);
+        printf("spawned child %s\n", argc > 2 ? argv[2] : "");
+        return 4;
+    }
     if (strcmp(mode, "exec-child") == 0) {
         burn(0.2);
         printf("exec child: fds on the parent's profile: %d\n", profile_fds());
@@ -143,6 +151,9 @@ int main(int argc, char **argv)
         printf("own SIGPROF handler ran: %s\n", own_ticks > 5 ? "yes" : "no");
         return 0;
     }
+    int more = faults_more(mode, argc, argv);
+    if (more >= 0)
+        return more;
     if (strcmp(mode, "sleep") == 0) {
         /* wall mode must not cut sleeps short (EINTR) */
         struct timespec ts = {0, 300 * 1000 * 1000};
