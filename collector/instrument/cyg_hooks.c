@@ -174,11 +174,14 @@ void __cyg_profile_func_enter(void *fn, void *site)
     kc_node *nodes = t->tree.nodes;
     uint32_t d = t->depth, cur = d ? st[d - 1].node : 0, c = 0;
     uintptr_t cfa = 0;
-    /* fast path: the hot child of the top frame, its CFA offset known and
-     * the top frame above it */
+    /* fast path: a known child of the top frame (the hot one first, then
+     * its siblings, moved to the front), its CFA offset known and the top
+     * frame above it */
     if (KC_LIKELY(d)) {
         c = nodes[cur].first_child;
-        if (KC_LIKELY(c && nodes[c].addr == f64 && nodes[c].pad_)) {
+        if (KC_UNLIKELY(!c || nodes[c].addr != f64))
+            c = kc_find_child(&t->tree, cur, f64);
+        if (KC_LIKELY(c && nodes[c].pad_)) {
             uintptr_t slot = fa + nodes[c].pad_;
             uintptr_t up = st[d - 1].cfa;
             if (KC_LIKELY(*(const uint64_t *)slot == s64 &&

@@ -46,10 +46,9 @@ static inline KC_NOINST void kc_add(uint64_t *p, uint64_t d)
     __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + d, __ATOMIC_RELAXED);
 }
 
-/* The child of `parent` for addr, created when missing; move-to-front keeps
- * the hot child first. When the tree is full the parent itself is returned
- * (its counts then include the lost context; tree->dropped says so). */
-static inline KC_NOINST uint32_t kc_child(kc_tree *t, uint32_t parent, uint64_t addr)
+/* The existing child of `parent` for addr, moved to the front of the child
+ * list (only this thread reads the links), or 0. */
+static inline KC_NOINST uint32_t kc_find_child(kc_tree *t, uint32_t parent, uint64_t addr)
 {
     kc_node *nodes = t->nodes;
     kc_node *p = &nodes[parent];
@@ -61,7 +60,6 @@ static inline KC_NOINST uint32_t kc_child(kc_tree *t, uint32_t parent, uint64_t 
         c = nodes[c].next_sibling;
     while (c) {
         if (nodes[c].addr == addr) {
-            /* move to front: only this thread reads the child links */
             nodes[prev].next_sibling = nodes[c].next_sibling;
             nodes[c].next_sibling = p->first_child;
             p->first_child = c;
@@ -70,6 +68,19 @@ static inline KC_NOINST uint32_t kc_child(kc_tree *t, uint32_t parent, uint64_t 
         prev = c;
         c = nodes[c].next_sibling;
     }
+    return 0;
+}
+
+/* The child of `parent` for addr, created when missing; move-to-front keeps
+ * the hot child first. When the tree is full the parent itself is returned
+ * (its counts then include the lost context; tree->dropped says so). */
+static inline KC_NOINST uint32_t kc_child(kc_tree *t, uint32_t parent, uint64_t addr)
+{
+    uint32_t c = kc_find_child(t, parent, addr);
+    if (c)
+        return c;
+    kc_node *nodes = t->nodes;
+    kc_node *p = &nodes[parent];
     uint32_t n = t->n;
     if (KC_UNLIKELY(n >= KC_NODE_CAP)) {
         t->dropped++;
