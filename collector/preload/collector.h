@@ -6,6 +6,7 @@
  *   modules.c   the loaded modules and their unwind tables (never in the handler)
  *   threads.c   per-thread state, timers (perf_event task-clock / timer_create)
  *   wall.c      the wall-clock sampler thread
+ *   sleep.c     sleeps the sampling signal cannot cut short
  *   writer.c    the writer thread: drains rings, aggregates, streams .kiln chunks
  *   lifecycle.c constructor/destructor, configuration, fork/exec/dlopen/_exit
  *               wrappers, fatal-signal flush
@@ -162,6 +163,9 @@ void kc_thread_exit_cb(void *arg);
  * on by a timer_create timer on the thread's CPU clock (no descriptor). */
 void kc_threads_recover_lost(void);
 void kc_thread_close_perf(kc_thread *t);
+
+/* sleep.c: the real sleep functions, looked up at start */
+void kc_sleep_resolve(void);
 
 /* wall.c */
 int kc_wall_start(void);

@@ -103,6 +103,7 @@ static void resolve_all(void)
     resolve_close_range();
     resolve_dup2();
     resolve_dup3();
+    kc_sleep_resolve();
 }
 
 int kc_real_close(int fd)

@@ -195,6 +195,44 @@ class RecordTest(unittest.TestCase):
         self.assertGreater(total, 0.5 * t_all * 200)
         self.assertAlmostEqual(burn / total, t_burn / t_all, delta=0.05)
 
+    def test_sleeps_never_cut_short(self):
+        """1500 rounds of 0.5 ms of work then a short nanosleep and usleep, at
+        1000 Hz: the samplers signal only running threads, but a thread can
+        fall asleep between the check and the signal; sleeps are never
+        restarted (SA_RESTART does not apply), so without the collector's
+        sleep wrappers 10-32 of them returned early per run."""
+        src = os.path.join(self.tmp, "sleeps.c")
+        with open(src, "w") as f:
+            f.write(r"""
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+int main(void) {
+    int ns = 0, us = 0; volatile unsigned x = 0;
+    for (int i = 0; i < 1500; i++) {
+        double t0 = now(); while (now() - t0 < 0.0005) x++;
+        struct timespec ts = {0, 300000};
+        if (nanosleep(&ts, NULL) != 0) ns++;
+        if (usleep(200) != 0) us++;
+    }
+    printf("nanosleep cut short %d, usleep cut short %d\n", ns, us);
+    return 0;
+}
+""")
+        exe = os.path.join(self.tmp, "sleeps")
+        compile_c(src, exe)
+        base = subprocess.run([exe], capture_output=True, timeout=60)
+        self.assertEqual(base.stdout, b"nanosleep cut short 0, usleep cut short 0\n")
+        for mode in ("wall", "cpu"):
+            with self.subTest(mode=mode):
+                out = os.path.join(self.tmp, "sleeps-%s.kiln" % mode)
+                r = self.record(out, [exe], hz=1000, mode=mode)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout, base.stdout)
+                self.assertGreater(sum(n for _, n in Kiln(out).samples()), 0)
+
     # ---- the fault suite --------------------------------------------------------
 
     def fault(self, mode, args=(), hz=None):
