@@ -3,6 +3,7 @@
 #include "flame_data.h"
 
 #include "kiln/flame.h"
+#include "stable_sort.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -132,29 +133,13 @@ static uint32_t strtab_add(strtab *t, const kiln_profile *p, kiln_str id)
     return t->n++;
 }
 
-/* Samples out of time order (perf script --no-sort ...): a stable merge
- * sort by time, so samples with equal times keep the input order. Returns
- * 0, or -1 on OOM. */
-static int sort_timeline(kiln_timed_sample *v, size_t n)
+/* Samples out of time order (perf script --no-sort ...) are sorted by time;
+ * samples with equal times keep the input order. */
+static int by_time(const void *x, const void *y, void *ctx)
 {
-    kiln_timed_sample *tmp = malloc(n * sizeof *tmp);
-    if (!tmp)
-        return -1;
-    for (size_t w = 1; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = v[j].t < v[i].t ? v[j++] : v[i++];
-            while (i < mid)
-                tmp[k++] = v[i++];
-            while (j < hi)
-                tmp[k++] = v[j++];
-        }
-        memcpy(v, tmp, n * sizeof *v);
-    }
-    free(tmp);
-    return 0;
+    (void)ctx;
+    double a = ((const kiln_timed_sample *)x)->t, b = ((const kiln_timed_sample *)y)->t;
+    return (a > b) - (a < b);
 }
 
 kiln_status ki_flame_encode(const kiln_profile *p, int type, int base_type, const uint32_t *marks,
@@ -229,7 +214,7 @@ kiln_status ki_flame_encode(const kiln_profile *p, int type, int base_type, cons
         int sorted = 1;
         for (size_t i = 1; i < tl_n && sorted; i++)
             sorted = tl[i - 1].t <= tl[i].t;
-        if (!sorted && sort_timeline(tl, tl_n) != 0) {
+        if (!sorted && ki_stable_sort(tl, tl_n, sizeof *tl, by_time, NULL) != 0) {
             st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory encoding the flame graph");
             goto out;
         }

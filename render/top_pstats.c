@@ -11,6 +11,7 @@
 
 #include "kiln/buf.h"
 #include "kiln/top.h"
+#include "stable_sort.h"
 #include "term_escape.h"
 
 /* pstats' sort_arg_dict_default, in its dict order (prefix expansion depends
@@ -134,28 +135,16 @@ static int cmp_entries(const entry *a, const entry *b, const sort_def *d)
     return 0;
 }
 
-/* Stable bottom-up merge sort of the index array (ties keep file order). */
-static int sort_indices(uint32_t *idx, size_t n, const entry *e, const sort_def *d)
+typedef struct {
+    const entry *e;
+    const sort_def *d;
+} sort_ctx;
+
+/* Index order for ki_stable_sort: ties keep file order, as Python's sort. */
+static int cmp_indices(const void *x, const void *y, void *ctx)
 {
-    uint32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    if (!tmp)
-        return -1;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = cmp_entries(&e[idx[j]], &e[idx[i]], d) < 0 ? idx[j++] : idx[i++];
-            while (i < mid)
-                tmp[k++] = idx[i++];
-            while (j < hi)
-                tmp[k++] = idx[j++];
-        }
-        memcpy(idx, tmp, n * sizeof *idx);
-    }
-    free(tmp);
-    return 0;
+    const sort_ctx *c = ctx;
+    return cmp_entries(&c->e[*(const uint32_t *)x], &c->e[*(const uint32_t *)y], c->d);
 }
 
 /* pstats.func_std_string. */
@@ -390,7 +379,8 @@ kiln_status kiln_pstats_write(const kiln_profile *p, const kiln_pstats_opts *o, 
         prim_calls += e[idx[i]].cc;
         total_tt += e[idx[i]].tt;
     }
-    if (sort_indices(idx, n, e, sd) < 0) {
+    sort_ctx sc = {e, sd};
+    if (ki_stable_sort(idx, n, sizeof *idx, cmp_indices, &sc) < 0) {
         st = kiln_error_set(err, KILN_ERR_NOMEM, "out of memory");
         goto done;
     }
