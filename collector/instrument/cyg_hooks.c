@@ -178,9 +178,7 @@ void __cyg_profile_func_enter(void *fn, void *site)
      * its siblings, moved to the front), its CFA offset known and the top
      * frame above it */
     if (KC_LIKELY(d)) {
-        c = nodes[cur].first_child;
-        if (KC_UNLIKELY(!c || nodes[c].addr != f64))
-            c = kc_find_child(&t->tree, cur, f64);
+        c = kc_find_child(&t->tree, cur, f64);   /* checks the hot child first */
         if (KC_LIKELY(c && nodes[c].pad_)) {
             uintptr_t slot = fa + nodes[c].pad_;
             uintptr_t up = st[d - 1].cfa;
