@@ -3,6 +3,7 @@
 #include "flame_data.h"
 
 #include "kiln/flame.h"
+#include "md_escape.h"
 #include "stable_sort.h"
 
 #include <stdint.h>
@@ -30,81 +31,19 @@ static void pad8(kiln_buf *b)
         kiln_buf_addch(b, 0);
 }
 
-static void add_cp(kiln_buf *b, uint32_t cp)
-{
-    unsigned char o[4];
-    size_t n;
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (unsigned char)(0xc0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xe0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        o[0] = (unsigned char)(0xf0 | (cp >> 18));
-        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    kiln_buf_add(b, o, n);
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_valid(const unsigned char *s, size_t left, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        n = 2, v = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        n = 3, v = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
-
 void ki_flame_sanitize(kiln_buf *b, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        uint32_t cp;
-        size_t n = utf8_valid(u + i, len - i, &cp);
-        if (n == 0) {
-            add_cp(b, 0xfffd);
-            i++;
-            continue;
-        }
+        unsigned cp;
+        size_t n = ki_md_utf8_decode(u + i, len - i, &cp);  /* invalid byte: U+FFFD, n = 1 */
         if (cp < 0x20)
-            add_cp(b, 0x2400 + cp);
+            ki_md_utf8_encode(b, 0x2400 + cp);
         else if (cp == 0x7f)
-            add_cp(b, 0x2421);
-        else if (n == 1)
-            kiln_buf_addch(b, (int)cp);
+            ki_md_utf8_encode(b, 0x2421);
+        else if (cp == 0xfffd)
+            ki_md_utf8_encode(b, 0xfffd);
         else
             kiln_buf_add(b, u + i, n);
         i += n;

@@ -41,7 +41,7 @@ size_t ki_md_utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
     return n;
 }
 
-static void put_cp(kiln_buf *b, unsigned cp)
+void ki_md_utf8_encode(kiln_buf *b, unsigned cp)
 {
     char o[4];
     size_t n;
@@ -105,7 +105,7 @@ static int escape_inline(kiln_buf *b, const char *s, size_t len, size_t max_char
         }
         if (is_ascii_punct(cp))
             kiln_buf_addch(b, '\\');
-        put_cp(b, cp);
+        ki_md_utf8_encode(b, cp);
     }
     return b->failed ? -1 : 0;
 }
@@ -150,7 +150,7 @@ int ki_md_code_span(kiln_buf *b, const char *s, size_t len, int in_table)
                 kiln_buf_addstr(&cleaned, "\xE2\x80\x8B");
             kiln_buf_addch(&cleaned, '\\');
         }
-        put_cp(&cleaned, cp);
+        ki_md_utf8_encode(&cleaned, cp);
     }
     if (cleaned.failed) {
         kiln_buf_release(&cleaned);

@@ -46,6 +46,8 @@ int ki_md_code_span(kiln_buf *b, const char *s, size_t len, int in_table);
  * and sets *cp, or returns 1 with *cp = 0xFFFD for an invalid byte
  * (overlong forms, surrogates and values above U+10FFFF are invalid). */
 size_t ki_md_utf8_decode(const unsigned char *s, size_t len, unsigned *cp);
+/* Appends cp (at most U+10FFFF) as UTF-8: the inverse of the above. */
+void ki_md_utf8_encode(kiln_buf *b, unsigned cp);
 
 #ifdef __cplusplus
 }

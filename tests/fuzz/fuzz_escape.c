@@ -55,24 +55,6 @@ static void fail(const char *what, const char *s, size_t n)
     abort();
 }
 
-static void put_cp(kiln_buf *b, unsigned cp)
-{
-    char o[4];
-    size_t n;
-    if (cp < 0x80) {
-        o[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6)), o[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12)), o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        o[0] = (char)(0xF0 | (cp >> 18)), o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), o[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    kiln_buf_add(b, o, n);
-}
-
 /* Strict UTF-8 walk: calls back per code point; returns 0 when invalid. */
 static int utf8_each(const char *s, size_t n, int (*ok)(unsigned cp))
 {
@@ -123,9 +105,9 @@ static size_t md_expected_text(kiln_buf *b, const char *s, size_t n)
             continue;
         leading = 0;
         chars++;
-        put_cp(b, cp);
+        ki_md_utf8_encode(b, cp);
         if (cp == '@')
-            put_cp(b, 0x2060);
+            ki_md_utf8_encode(b, 0x2060);
     }
     while (b->len && b->data[b->len - 1] == ' ')
         b->len--;
@@ -142,8 +124,8 @@ static void md_expected_code(kiln_buf *b, const char *s, size_t n)
         i += ki_md_utf8_decode(u + i, n - i, &cp);
         cp = md_clean(cp);
         if (cp == '|' && b->len && b->data[b->len - 1] == '\\')
-            put_cp(b, 0x200B);
-        put_cp(b, cp);
+            ki_md_utf8_encode(b, 0x200B);
+        ki_md_utf8_encode(b, cp);
     }
 }
 
@@ -406,7 +388,7 @@ static int json_string_field(const char *j, size_t n, const char *key, kiln_buf 
             }
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 return 0; /* kiln never needs surrogate pairs */
-            put_cp(out, cp);
+            ki_md_utf8_encode(out, cp);
             p += 4;
             break;
         }
